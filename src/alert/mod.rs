@@ -1,0 +1,1 @@
+//! Alerts with Elastic's field names, deterministic ids, and their renderings.
