@@ -7,4 +7,6 @@ pub mod ecs;
 pub mod engine;
 pub mod eql;
 pub mod kql;
+pub mod reader;
 pub mod rules;
+pub mod trigger;
