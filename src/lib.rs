@@ -12,6 +12,8 @@
 //! - [`scan`] runs one object end to end; [`handler`] is the Lambda handler.
 
 pub mod alert;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod ecs;
 pub mod engine;
