@@ -12,8 +12,10 @@ pub struct Config {
     pub max_alerts_per_rule: usize,
     /// `PUBLISH_BUILDING_BLOCKS`: also publish building-block rules' alerts (default false).
     pub publish_building_blocks: bool,
-    /// `EXCEPTIONS_FILE`: an exceptions TOML file used instead of the compiled-in one.
+    /// `EXCEPTIONS_FILE`: an exceptions TOML file used in addition to the compiled-in one.
     pub exceptions_file: Option<String>,
+    /// `EXCEPTIONS_TOML`: exceptions as inline TOML (e.g. from a stack parameter), also added.
+    pub exceptions_toml: Option<String>,
 }
 
 impl Default for Config {
@@ -23,6 +25,7 @@ impl Default for Config {
             max_alerts_per_rule: DEFAULT_MAX_ALERTS_PER_RULE,
             publish_building_blocks: false,
             exceptions_file: None,
+            exceptions_toml: None,
         }
     }
 }
@@ -48,6 +51,7 @@ impl Config {
         let mut config = Config {
             topic_arn: nonempty("ALERT_TOPIC_ARN"),
             exceptions_file: nonempty("EXCEPTIONS_FILE"),
+            exceptions_toml: nonempty("EXCEPTIONS_TOML"),
             ..Config::default()
         };
         if let Some(v) = nonempty("MAX_ALERTS_PER_RULE") {
