@@ -6,9 +6,15 @@
 
 mod document;
 mod eval;
+mod index;
+mod matcher;
+pub(crate) mod number;
+mod wildcard;
 
 pub use document::{Document, JsonDocument, Value};
 pub use eval::matches;
+pub use index::required_equalities;
+pub use matcher::IGNORE_ABOVE;
 
 /// A compiled predicate over a [`Document`].
 #[derive(Debug, Clone, PartialEq)]
@@ -22,12 +28,18 @@ pub enum Expr {
     /// Elasticsearch `must_not`: a document missing the field satisfies `Not(field matches x)`.
     Not(Box<Expr>),
     /// True when ANY value at the dotted `path` (lists flattened) satisfies `matcher`.
-    Field { path: String, matcher: Matcher },
+    Field {
+        path: String,
+        matcher: Matcher,
+    },
     /// KQL free text (a value without a field): true when any leaf value of the document matches.
     AnyField(Matcher),
     /// KQL nested query `path:{ inner }`: true when one object at `path` satisfies `inner`
     /// (field paths in `inner` are relative to that object).
-    Nested { path: String, inner: Box<Expr> },
+    Nested {
+        path: String,
+        inner: Box<Expr>,
+    },
 }
 
 /// How one value is tested.
