@@ -119,6 +119,34 @@ pub(crate) fn java_double_to_string(x: f64) -> String {
     }
 }
 
+/// An upper bound of the UTF-16 length of `toString()` of `v` (byte lengths bound UTF-16
+/// lengths; a number prints in at most 26 characters), so the pipeline's "shorter than 32,766"
+/// test for the flattened copy can usually be decided without building the string.
+pub(crate) fn java_len_upper_bound(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => {
+            2 + m
+                .iter()
+                .map(|(k, x)| k.len() + 3 + java_len_upper_bound(x))
+                .sum::<usize>()
+        }
+        Value::Array(a) => 2 + a.iter().map(|x| 2 + java_len_upper_bound(x)).sum::<usize>(),
+        Value::String(s) => s.len(),
+        Value::Number(_) => 26,
+        Value::Bool(_) | Value::Null => 5,
+    }
+}
+
+/// Java `String.length()`: UTF-16 code units (what `ignore_above` and the painless length test
+/// count).
+pub(crate) fn java_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    }
+}
+
 /// Java `String.hashCode` over UTF-16 code units.
 fn java_string_hash(s: &str) -> u32 {
     s.encode_utf16()
