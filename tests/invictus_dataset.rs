@@ -26,20 +26,36 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     // "exfiltration" of instance terraform-20230710121504061500000001. event.action is in
     // ("CreateDBSnapshot" or "CreateDBClusterSnapshot") and event.outcome is success → the
     // building block "AWS RDS DB Snapshot Created" (alert raised, flagged as building block).
-    (SNAPSHOT_CREATED, "0516b66a-77ec-4479-a82d-0cda54d3fc5d", true),
+    (
+        SNAPSHOT_CREATED,
+        "0516b66a-77ec-4479-a82d-0cda54d3fc5d",
+        true,
+    ),
     // 12:22:06Z ModifyDBSnapshotAttribute, success. request_parameters =
     // "{valuesToAdd=[193672423079], attributeName=restore, dBSnapshotIdentifier=exfiltration}":
     // contains "attributeName=restore" and matches the wildcard *valuesToAdd=[*]* → "AWS RDS DB
     // Snapshot Shared with Another Account" (an `info where` rule: the pipeline sets
     // event.type = ["info"] on every CloudTrail event).
-    (SNAPSHOT_SHARED, "2d19ab1e-82e9-4302-ad10-a405b50c8d49", false),
+    (
+        SNAPSHOT_SHARED,
+        "2d19ab1e-82e9-4302-ad10-a405b50c8d49",
+        false,
+    ),
     // 12:28:39Z DeleteDBInstance from the console (userAgent "AWS Internal"), no errorCode,
     // skipFinalSnapshot=false → "AWS RDS DB Instance or Cluster Deleted".
-    (INSTANCE_DELETED, "b5232796-c668-4d71-a006-d9cabb3d607d", false),
+    (
+        INSTANCE_DELETED,
+        "b5232796-c668-4d71-a006-d9cabb3d607d",
+        false,
+    ),
     // 12:28:38Z DeleteDBSnapshot of "exfiltration" by Terraform, success; userAgent and
     // sourceIPAddress are not backup.amazonaws.com, so the AWS Backup exclusion does not apply
     // → "AWS RDS Snapshot Deleted".
-    (SNAPSHOT_DELETED, "1b51dbcc-50a4-4e5c-a558-69096203818a", false),
+    (
+        SNAPSHOT_DELETED,
+        "1b51dbcc-50a4-4e5c-a558-69096203818a",
+        false,
+    ),
 ];
 
 // Near misses in the dataset (records that must NOT raise an alert), and why:

@@ -19,7 +19,9 @@ struct Fixture {
 fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, String> {
     let mut paths = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))? {
-        let path = entry.map_err(|e| format!("reading {}: {e}", dir.display()))?.path();
+        let path = entry
+            .map_err(|e| format!("reading {}: {e}", dir.display()))?
+            .path();
         if keep(&path) {
             paths.push(path);
         }
@@ -41,7 +43,10 @@ fn load_fixture(path: PathBuf) -> Result<Fixture, String> {
     } else if name.starts_with("nofire-") {
         false
     } else {
-        return Err(format!("{}: fixture names start with fire- or nofire-", path.display()));
+        return Err(format!(
+            "{}: fixture names start with fire- or nofire-",
+            path.display()
+        ));
     };
     let text = fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     let record: serde_json::Value =
