@@ -186,3 +186,51 @@ fn project_rules_compile_or_are_skipped_only_as_stateful() {
         "expected the two RDS new_terms rules to be listed as skipped"
     );
 }
+
+/// The ```toml block of a guide (the `exceptions.toml` example), if any.
+fn toml_example(note: &str) -> Option<&str> {
+    let start = note.find("```toml\n")? + "```toml\n".len();
+    let len = note[start..].find("```")?;
+    Some(&note[start..start + len])
+}
+
+#[test]
+fn guide_exception_examples_are_valid_exceptions_for_their_rule() -> Result<(), String> {
+    // A responder copies these into exceptions.toml at 3 a.m.: they must name the right rule,
+    // compile as KQL and say why.
+    let set = RuleSet::embedded();
+    let ours = set.rules.iter().filter(|r| {
+        r.origin == RuleOrigin::Project && r.rule.author.iter().any(|a| a == "trailwatch")
+    });
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for rule in ours {
+        let name = &rule.file;
+        let Some(block) = rule.rule.note.as_deref().and_then(toml_example) else {
+            problems.push(format!("{name}: guide has no exceptions.toml example"));
+            continue;
+        };
+        let table: toml::Table =
+            toml::from_str(block).map_err(|e| format!("{name}: example is not TOML: {e}"))?;
+        let entries = table
+            .get("exception")
+            .and_then(|v| v.as_array())
+            .ok_or_else(|| format!("{name}: example has no [[exception]]"))?;
+        for entry in entries {
+            checked += 1;
+            let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+            if field("rule_id") != rule.rule.rule_id {
+                problems.push(format!("{name}: example rule_id {:?}", field("rule_id")));
+            }
+            if field("reason").is_empty() {
+                problems.push(format!("{name}: example without a reason"));
+            }
+            if let Err(e) = trailwatch::kql::parse(field("query")) {
+                problems.push(format!("{name}: example query does not parse: {e:?}"));
+            }
+        }
+    }
+    assert!(checked > 0, "no exception examples found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(())
+}
