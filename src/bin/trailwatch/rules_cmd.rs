@@ -121,10 +121,23 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             writeln!(out, "rule_id:    {}", rule.rule_id)?;
             writeln!(out, "file:       {file}")?;
             writeln!(out, "status:     {status}")?;
-            writeln!(out, "type:       {} ({})", rule.rule_type, rule.language.as_deref().unwrap_or("kuery"))?;
-            writeln!(out, "severity:   {} (risk score {})", rule.severity, rule.risk_score)?;
+            writeln!(
+                out,
+                "type:       {} ({})",
+                rule.rule_type,
+                rule.language.as_deref().unwrap_or("kuery")
+            )?;
+            writeln!(
+                out,
+                "severity:   {} (risk score {})",
+                rule.severity, rule.risk_score
+            )?;
             for t in &rule.threat {
-                writeln!(out, "MITRE:      {} {} ({})", t.tactic.id, t.tactic.name, t.framework)?;
+                writeln!(
+                    out,
+                    "MITRE:      {} {} ({})",
+                    t.tactic.id, t.tactic.name, t.framework
+                )?;
                 for tech in &t.technique {
                     writeln!(out, "            {} {}", tech.id, tech.name)?;
                 }
