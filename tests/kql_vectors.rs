@@ -32,6 +32,7 @@ fn agrees_with_the_reference_evaluator_on_every_vector() {
     let mut parse_failures = Vec::new();
     let mut disagreements = Vec::new();
     let (mut agreed, mut compared, mut skipped) = (0usize, 0usize, 0usize);
+    let started = std::time::Instant::now();
     for q in &queries {
         let verdict = verdicts
             .get(&q.id)
