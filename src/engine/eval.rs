@@ -16,6 +16,11 @@ pub fn matches(expr: &Expr, doc: &dyn Document) -> bool {
         Expr::Field { path, matcher } => doc.any_value(path, &mut |v| matches_value(matcher, v)),
         Expr::AnyField(matcher) => doc.any_leaf(&mut |_, v| matches_value(matcher, v)),
         Expr::Nested { path, inner } => doc.any_object(path, &mut |obj| matches(inner, obj)),
+        Expr::FieldContainsField {
+            path,
+            needle_path,
+            case_insensitive,
+        } => super::field_contains_field(doc, path, needle_path, *case_insensitive),
     }
 }
 

@@ -56,6 +56,7 @@ pub(crate) fn matches_value(matcher: &Matcher, value: Value<'_>) -> bool {
             Value::Str(s) => s.parse::<IpAddr>().is_ok_and(|ip| cidr.contains(ip)),
             _ => false,
         },
+        Matcher::Regex(re) => super::regexp_matches(re, value),
     }
 }
 

@@ -5,6 +5,7 @@
 //! dispatch) and explaining are written once, here.
 
 mod document;
+mod eql_ext;
 mod eval;
 mod index;
 mod matcher;
@@ -12,6 +13,7 @@ pub(crate) mod number;
 mod wildcard;
 
 pub use document::{Document, JsonDocument, Value};
+pub use eql_ext::{field_contains_field, regexp_matches, Regexp, RegexpError};
 pub use eval::matches;
 pub use index::required_equalities;
 pub use matcher::IGNORE_ABOVE;
@@ -40,6 +42,14 @@ pub enum Expr {
         path: String,
         inner: Box<Expr>,
     },
+    /// EQL `stringContains(path, needle_path)` with a field as the substring: true when some value
+    /// of `path` contains some value of `needle_path` as plain text (Elasticsearch runs this as a
+    /// script, not a wildcard query; see `eql_ext::field_contains_field`).
+    FieldContainsField {
+        path: String,
+        needle_path: String,
+        case_insensitive: bool,
+    },
 }
 
 /// How one value is tested.
@@ -59,6 +69,8 @@ pub enum Matcher {
     Range { op: RangeOp, bound: Literal },
     /// An IP string inside a CIDR block.
     Cidr(Cidr),
+    /// Anchored Lucene regular expression (EQL `regex`, `regex~`); see `eql_ext`.
+    Regex(Regexp),
 }
 
 /// A literal value from a query.
