@@ -13,7 +13,7 @@
 //! The operators we do not implement — `~` (complement), `&` (intersection), `<n-m>` (numeric
 //! interval), `<name>`, and the `\d \s \w` shorthands — are reported as unsupported instead of
 //! being read some other way.
-use super::{Document, Value};
+use super::{Document, Value, IGNORE_ABOVE};
 
 /// Why a Lucene regular expression was not compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -425,9 +425,12 @@ impl ReParser<'_> {
     }
 }
 
-/// Whether a value's string form is one a keyword field would index (strings, numbers, booleans).
+/// The string a keyword field indexes for a value (strings, numbers, booleans).
+/// Strings over `ignore_above` are not indexed and have no doc values, so neither a query nor a
+/// script sees them (elastic-semantics.md §4).
 fn keyword_text<'v>(v: &Value<'v>) -> Option<std::borrow::Cow<'v, str>> {
     match *v {
+        Value::Str(s) if s.len() > IGNORE_ABOVE && s.encode_utf16().count() > IGNORE_ABOVE => None,
         Value::Str(s) => Some(s.into()),
         Value::Number(n) => Some(n.to_string().into()),
         Value::Bool(b) => Some(if b { "true" } else { "false" }.into()),
@@ -436,7 +439,7 @@ fn keyword_text<'v>(v: &Value<'v>) -> Option<std::borrow::Cow<'v, str>> {
 }
 
 /// [`super::Matcher::Regex`] on one value.
-pub fn regexp_matches(re: &Regexp, value: Value<'_>) -> bool {
+pub(super) fn regexp_matches(re: &Regexp, value: Value<'_>) -> bool {
     keyword_text(&value).is_some_and(|s| re.is_match(&s))
 }
 
@@ -451,7 +454,7 @@ pub fn regexp_matches(re: &Regexp, value: Value<'_>) -> bool {
 /// `toLowerCase(Locale.ROOT)` when case-insensitive. When either field is missing the script gets
 /// `null` and Elasticsearch either yields no boolean or fails the script; we report no match
 /// (so `not stringContains(f, g)` holds), and document the divergence here.
-pub fn field_contains_field(
+pub(super) fn field_contains_field(
     doc: &dyn Document,
     path: &str,
     needle_path: &str,

@@ -7,10 +7,16 @@
 mod document;
 mod eql_ext;
 mod eval;
+mod index;
+mod matcher;
+pub(crate) mod number;
+mod wildcard;
 
 pub use document::{Document, JsonDocument, Value};
-pub use eql_ext::{field_contains_field, regexp_matches, Regexp, RegexpError};
+pub use eql_ext::{Regexp, RegexpError};
 pub use eval::matches;
+pub use index::required_equalities;
+pub use matcher::IGNORE_ABOVE;
 
 /// A compiled predicate over a [`Document`].
 #[derive(Debug, Clone, PartialEq)]

@@ -10,19 +10,16 @@ use crate::engine::{
     Cidr, Expr, Literal as Lit, Matcher, RangeOp, Regexp, RegexpError, Wildcard, WildcardToken,
 };
 
-/// Elasticsearch's default `event_category_field` (EQL search API).
-const EVENT_CATEGORY_FIELD: &str = "event.category";
-
-pub fn lower(query: &Query, src: &str) -> Result<Expr, Error> {
+pub fn lower(query: &Query, src: &str, event_category_field: &str) -> Result<Expr, Error> {
     let cx = Lowering { src };
     let condition = cx.condition(&query.condition)?;
     Ok(match &query.category {
         None => condition,
-        // LogicalPlanBuilder.visitEventFilter: `<category> where c` is `Equals(event.category,
-        // "<category>") and c`, an exact case-sensitive term query.
+        // LogicalPlanBuilder.visitEventFilter: `<category> where c` is `Equals(<event category
+        // field>, "<category>") and c`, an exact case-sensitive term query.
         Some((category, _)) => and(vec![
             field(
-                EVENT_CATEGORY_FIELD,
+                event_category_field,
                 Matcher::Equals(Lit::Str(category.clone())),
             ),
             condition,
