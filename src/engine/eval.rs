@@ -26,6 +26,7 @@ pub fn matches(expr: &Expr, doc: &dyn Document) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::engine::{JsonDocument, Literal, Matcher};
     use serde_json::json;

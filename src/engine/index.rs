@@ -48,6 +48,7 @@ fn constraint(expr: &Expr, path: &str) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::engine::Wildcard;
 

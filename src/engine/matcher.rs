@@ -192,6 +192,7 @@ fn prefix_eq(a: u128, b: u128, prefix_len: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use serde_json::Number;
 
