@@ -274,7 +274,8 @@ impl Lowering<'_> {
     }
 
     fn call(&self, node: &Node, name: &str, ci: bool, args: &[Node]) -> Result<Expr, Error> {
-        // The ql FunctionRegistry resolves names case-insensitively.
+        // EqlFunctionRegistry.normalize lowercases names; only CaseInsensitiveScalarFunction
+        // subclasses (startsWith, endsWith, stringContains, between, indexOf) take `~`.
         let lname = name.to_ascii_lowercase();
         let takes_tilde = matches!(
             lname.as_str(),
@@ -343,8 +344,8 @@ impl Lowering<'_> {
                 // nothing is a wildcard.
                 let s = string_arg(1)?;
                 let mut tokens = Vec::new();
-                if !s.is_empty() {
-                    tokens.push(WildcardToken::Text(if ci { s.to_lowercase() } else { s }));
+                for c in s.chars() {
+                    push_text(&mut tokens, c, ci);
                 }
                 tokens.push(WildcardToken::Any);
                 Ok(field(path, wildcard(tokens, ci)))
@@ -352,7 +353,10 @@ impl Lowering<'_> {
             "wildcard" => {
                 arity(args.len() >= 2, "at least 2")?;
                 let path = self.field_path(&args[0])?;
-                // eql Wildcard is a surrogate for `or` of Like(field, toLikePattern(p)).
+                // eql Wildcard (x-pack/plugin/eql/.../scalar/string/Wildcard.java) is a surrogate
+                // for `or` of Like(field, toLikePattern(p)). Current Elasticsearch no longer
+                // registers `wildcard` in EqlFunctionRegistry (rules use `like` instead); we keep
+                // its last defined meaning, which is exactly `like`.
                 let mut alternatives = Vec::new();
                 for i in 1..args.len() {
                     alternatives.push(like(path, &string_arg(i)?, ci));
@@ -440,16 +444,17 @@ fn lucene_wildcard(pattern: &str, ci: bool) -> Vec<WildcardToken> {
 }
 
 fn push_text(tokens: &mut Vec<WildcardToken>, c: char, ci: bool) {
-    let mut buf = [0u8; 4];
-    let piece: String = if ci {
-        c.to_lowercase().collect()
+    // Lucene folds case one code point at a time (AutomatonQueries.toCaseInsensitiveChar), as the
+    // engine's wildcard matcher does.
+    let c = if ci {
+        c.to_lowercase().next().unwrap_or(c)
     } else {
-        c.encode_utf8(&mut buf).to_owned()
+        c
     };
     if let Some(WildcardToken::Text(t)) = tokens.last_mut() {
-        t.push_str(&piece);
+        t.push(c);
     } else {
-        tokens.push(WildcardToken::Text(piece));
+        tokens.push(WildcardToken::Text(c.to_string()));
     }
 }
 

@@ -25,6 +25,8 @@ mod ast;
 mod lexer;
 mod lower;
 mod parser;
+#[cfg(test)]
+mod tests;
 
 /// Why an EQL query was not compiled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
