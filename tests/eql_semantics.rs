@@ -550,3 +550,34 @@ fn syntax_errors_point_at_the_offending_bytes() {
         }
     }
 }
+
+/// Elastic's own pipeline output for a real ModifyDBInstance record
+/// (`elastic/pipeline/test-modify-db-instance-json.log-expected.json`), plus the data-stream
+/// constant that the index, not the pipeline, adds (elastic-semantics.md §4 table, first row).
+fn pipeline_modify_db_instance() -> Value {
+    let path = Path::new(RULES).join("../pipeline/test-modify-db-instance-json.log-expected.json");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut doc = file["expected"][0].clone();
+    doc["data_stream"] = json!({"dataset": "aws.cloudtrail"});
+    doc
+}
+
+#[test]
+fn rds_rules_on_elastics_own_pipeline_output() {
+    let doc = pipeline_modify_db_instance();
+    // Its request_parameters string is `{..., publiclyAccessible=true}`; deletion protection and
+    // the master password are not in the request.
+    run_rule(
+        CONTAINS,
+        &rule("rds", "persistence_rds_instance_made_public.toml"),
+        vec![(doc.clone(), true)],
+    );
+    for file in [
+        "impact_rds_instance_cluster_deletion_protection_disabled.toml",
+        "persistence_rds_db_instance_password_modified.toml",
+        "impact_rds_snapshot_deleted.toml",
+        "exfiltration_rds_snapshot_shared_with_another_account.toml",
+    ] {
+        run_rule(CONTAINS, &rule("rds", file), vec![(doc.clone(), false)]);
+    }
+}
