@@ -130,43 +130,33 @@ impl Lowering<'_> {
                 patterns,
             } => {
                 let path = self.field_path(value)?;
-                let mut alternatives = Vec::new();
+                let mut strings = Vec::new();
                 for p in patterns {
                     let Lit::Str(pattern) = self.literal(p)? else {
                         return Err(self.unsupported(p, "a non-string pattern"));
                     };
-                    let m = match op {
+                    strings.push(pattern);
+                }
+                let (seq, ci) = match *op {
+                    PatternOp::Regex { case_insensitive } => {
+                        return self.regex(path, &strings, patterns, case_insensitive)
+                    }
+                    PatternOp::Seq => (true, true),
+                    PatternOp::Like { case_insensitive } => (false, case_insensitive),
+                };
+                let alternatives = strings
+                    .iter()
+                    .map(|pattern| {
                         // Optimizer.ReplaceWildcards: `:` with `*` or `?` becomes a
                         // case-insensitive Like; otherwise InsensitiveEquals (a term query with
                         // case_insensitive).
-                        PatternOp::Seq if pattern.contains(['*', '?']) => {
-                            like(path, &pattern, true)
-                        }
-                        PatternOp::Seq => {
+                        if seq && !pattern.contains(['*', '?']) {
                             field(path, Matcher::EqualsIgnoreCase(pattern.to_lowercase()))
+                        } else {
+                            like(path, pattern, ci)
                         }
-                        PatternOp::Like { case_insensitive } => {
-                            like(path, &pattern, *case_insensitive)
-                        }
-                        PatternOp::Regex { case_insensitive } => {
-                            match Regexp::new(&pattern, *case_insensitive) {
-                                Ok(re) => field(path, Matcher::Regex(re)),
-                                Err(RegexpError::Unsupported(why)) => {
-                                    return Err(
-                                        self.unsupported(p, &format!("regex pattern: {why}"))
-                                    )
-                                }
-                                Err(e @ RegexpError::Syntax { .. }) => {
-                                    return Err(Error::Syntax {
-                                        message: e.to_string(),
-                                        span: p.span.clone(),
-                                    })
-                                }
-                            }
-                        }
-                    };
-                    alternatives.push(m);
-                }
+                    })
+                    .collect();
                 Ok(or(alternatives))
             }
             Kind::Call {
@@ -179,6 +169,31 @@ impl Lowering<'_> {
                 Err(self.unsupported(node, "a non-boolean constant is not a condition"))
             }
             _ => Err(self.operand_error(node)),
+        }
+    }
+
+    /// `regex` / `regex~`: eql Match.makeSubstitute makes one RLike of the patterns joined with
+    /// `|`, translated to a Lucene `regexp` query (ql ExpressionTranslators.Likes).
+    fn regex(
+        &self,
+        path: &str,
+        strings: &[String],
+        nodes: &[Node],
+        ci: bool,
+    ) -> Result<Expr, Error> {
+        let span = node_span(nodes);
+        match Regexp::new(&strings.join("|"), ci) {
+            Ok(re) => Ok(field(path, Matcher::Regex(re))),
+            Err(RegexpError::Unsupported(why)) => Err(Error::Unsupported(format!(
+                "regex pattern uses {why}: `{}` (bytes {}..{})",
+                self.src.get(span.clone()).unwrap_or(""),
+                span.start,
+                span.end
+            ))),
+            Err(e @ RegexpError::Syntax { .. }) => Err(Error::Syntax {
+                message: e.to_string(),
+                span,
+            }),
         }
     }
 
@@ -386,6 +401,13 @@ impl Lowering<'_> {
             )),
         }
     }
+}
+
+/// The span from the first to the last node.
+fn node_span(nodes: &[Node]) -> std::ops::Range<usize> {
+    let start = nodes.first().map_or(0, |n| n.span.start);
+    let end = nodes.last().map_or(start, |n| n.span.end);
+    start..end
 }
 
 fn wildcard(tokens: Vec<WildcardToken>, case_insensitive: bool) -> Matcher {
