@@ -287,15 +287,17 @@ impl ReParser<'_> {
                     if self.peek() != Some('}') {
                         return Err(self.err("expected '}'"));
                     }
-                    if max.is_some_and(|m| m < min) {
-                        return Err(self.err("repetition maximum below minimum"));
-                    }
                     (min, max)
                 }
                 _ => return Ok(e),
             };
             self.i += 1;
-            e = Re::Repeat(Box::new(e), min, max);
+            e = if max.is_some_and(|m| m < min) {
+                // Lucene's Operations.repeat(a, min, max) gives the empty language.
+                Re::Nothing
+            } else {
+                Re::Repeat(Box::new(e), min, max)
+            };
         }
     }
 
@@ -452,8 +454,11 @@ pub(super) fn regexp_matches(re: &Regexp, value: Value<'_>) -> bool {
 /// ql Scripts.multiValueDocValuesRewrite, InternalEqlScriptUtils.multiValueDocValues), and
 /// StringContainsFunctionProcessor compares with Java `String.contains` after
 /// `toLowerCase(Locale.ROOT)` when case-insensitive. When either field is missing the script gets
-/// `null` and Elasticsearch either yields no boolean or fails the script; we report no match
-/// (so `not stringContains(f, g)` holds), and document the divergence here.
+/// `null`, and Elasticsearch either yields no boolean or fails the script; we report no match (so
+/// `not stringContains(f, g)` holds). The one rule that uses this form (S3 bucket policy for an
+/// external account) also requires `stringContains(request_parameters, "Effect=Allow")`, and a
+/// script filter only runs on documents the cheaper clauses matched, while CloudTrail always has
+/// `recipientAccountId`; so the case does not arise there.
 pub(super) fn field_contains_field(
     doc: &dyn Document,
     path: &str,
@@ -543,7 +548,13 @@ mod tests {
                 "{p}"
             );
         }
-        for p in ["(a", "[a", "a|", "a{3,1}", "\"a"] {
+        assert!(
+            !m("a{3,1}", false, "aa"),
+            "max below min is the empty language"
+        );
+        assert!(m("|a", false, "|a"), "a leading | is a literal character");
+        assert!(m("*", false, "*"), "so is a leading *");
+        for p in ["(a", "[a", "a|", "a{,2}", "\"a"] {
             assert!(
                 matches!(Regexp::new(p, false), Err(RegexpError::Syntax { .. })),
                 "{p}"
