@@ -206,6 +206,10 @@ mod tests {
             Expr::Field { path, matcher } => format!("{path}{}", matcher_str(matcher)),
             Expr::AnyField(matcher) => format!("*{}", matcher_str(matcher)),
             Expr::Nested { path, inner } => format!("{path}{{{}}}", show(inner)),
+            // EQL-only node (engine/eql_ext.rs); KQL never produces it.
+            Expr::FieldContainsField {
+                path, needle_path, ..
+            } => format!("{path} contains {needle_path}"),
         }
     }
 
@@ -240,6 +244,8 @@ mod tests {
                 format!("{op}{bound:?}")
             }
             Matcher::Cidr(c) => format!(" in {}/{}", c.addr, c.prefix_len),
+            // EQL-only matcher (engine/eql_ext.rs); KQL never produces it.
+            Matcher::Regex(r) => format!(" regex {:?}", r.pattern),
         }
     }
 
