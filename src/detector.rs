@@ -13,7 +13,7 @@ pub enum DetectorError {
     #[error("{origin}: {source}")]
     Exceptions {
         origin: String,
-        source: ExceptionError,
+        source: Box<ExceptionError>,
     },
     #[error("cannot read EXCEPTIONS_FILE {path}: {source}")]
     ExceptionsFile {
@@ -48,7 +48,7 @@ impl Detector {
         let parse = |origin: &str, t: &str| {
             Exceptions::from_toml(t).map_err(|source| DetectorError::Exceptions {
                 origin: origin.to_owned(),
-                source,
+                source: Box::new(source),
             })
         };
         parse("exceptions.toml", EMBEDDED_EXCEPTIONS)?;

@@ -1,4 +1,5 @@
 //! The CLI as a user runs it: exit codes, formats, rules listing, exceptions, match.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

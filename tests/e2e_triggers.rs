@@ -1,6 +1,7 @@
 //! Every trigger shape in `events/` (S3, SQS, SNS, EventBridge, SNS→SQS), end to end against moto
 //! with the real SDK: the objects each payload names are fetched, scanned and their alerts
 //! published; SQS failures are reported per message; re-running an event republishes the same ids.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 mod common;
 
 use std::collections::BTreeSet;

@@ -81,7 +81,7 @@ impl RuleSet {
                 Err((rule, reason)) => set.skipped.push(SkippedRule {
                     file,
                     origin,
-                    rule,
+                    rule: rule.map(|r| *r),
                     reason,
                 }),
             }
@@ -112,13 +112,16 @@ impl RuleSet {
 }
 
 /// Compiles one rule file, or says why not.
-fn compile_file(text: &str) -> Result<(Rule, Expr), (Option<Rule>, String)> {
+/// Why a file is skipped: the rule when it parsed that far, and the reason.
+type Skip = (Option<Box<Rule>>, String);
+
+fn compile_file(text: &str) -> Result<(Rule, Expr), Skip> {
     let file: RuleFile =
         toml::from_str(text).map_err(|e| (None, format!("invalid rule file: {e}")))?;
     let rule = file.rule;
     if file.metadata.get("maturity").and_then(|m| m.as_str()) == Some("deprecated") {
         return Err((
-            Some(rule),
+            Some(Box::new(rule)),
             "deprecated rule (maturity = \"deprecated\")".into(),
         ));
     }
@@ -143,10 +146,10 @@ fn compile_file(text: &str) -> Result<(Rule, Expr), (Option<Rule>, String)> {
         } else {
             reason.to_owned()
         };
-        return Err((Some(rule), reason));
+        return Err((Some(Box::new(rule)), reason));
     }
     let Some(query) = rule.query.as_deref() else {
-        return Err((Some(rule), "rule has no query".into()));
+        return Err((Some(Box::new(rule)), "rule has no query".into()));
     };
     let language = rule.language.as_deref().unwrap_or("kuery");
     let compiled = match language {
@@ -170,6 +173,6 @@ fn compile_file(text: &str) -> Result<(Rule, Expr), (Option<Rule>, String)> {
     };
     match compiled {
         Ok(expr) => Ok((rule, expr)),
-        Err(reason) => Err((Some(rule), reason)),
+        Err(reason) => Err((Some(Box::new(rule)), reason)),
     }
 }
