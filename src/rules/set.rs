@@ -117,14 +117,23 @@ fn compile_file(text: &str) -> Result<(Rule, Expr), (Option<Rule>, String)> {
         toml::from_str(text).map_err(|e| (None, format!("invalid rule file: {e}")))?;
     let rule = file.rule;
     if file.metadata.get("maturity").and_then(|m| m.as_str()) == Some("deprecated") {
-        return Err((Some(rule), "deprecated rule (maturity = \"deprecated\")".into()));
+        return Err((
+            Some(rule),
+            "deprecated rule (maturity = \"deprecated\")".into(),
+        ));
     }
     let stateful = match rule.rule_type.as_str() {
         "query" | "eql" => None,
-        "new_terms" => Some("stateful rule type new_terms: needs the history of values over its history window"),
-        "threshold" => Some("stateful rule type threshold: counts events per group over the look-back window"),
+        "new_terms" => Some(
+            "stateful rule type new_terms: needs the history of values over its history window",
+        ),
+        "threshold" => {
+            Some("stateful rule type threshold: counts events per group over the look-back window")
+        }
         "machine_learning" => Some("machine learning rule: needs an anomaly detection job"),
-        "esql" => Some("ES|QL rule: aggregations over the look-back window are not evaluated per event"),
+        "esql" => {
+            Some("ES|QL rule: aggregations over the look-back window are not evaluated per event")
+        }
         "threat_match" => Some("indicator match rule: needs a threat intelligence index"),
         _ => Some("unknown rule type"),
     };

@@ -10,7 +10,11 @@ mod rules_cmd;
 mod scan_cmd;
 
 #[derive(Parser)]
-#[command(name = "trailwatch", version, about = "Elastic detection rules on CloudTrail, offline or in Lambda")]
+#[command(
+    name = "trailwatch",
+    version,
+    about = "Elastic detection rules on CloudTrail, offline or in Lambda"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
