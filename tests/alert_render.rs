@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use ecs_doc::ecs;
 use serde_json::{json, Value as Json};
 use trailwatch::alert::{self, key, Alert};
+use trailwatch::ecs::CloudTrailView;
 use trailwatch::rules::{Rule, RuleFile};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
@@ -46,8 +47,9 @@ pub fn sample(name: &str) -> Json {
         .expect("sample record is JSON")
 }
 
+/// The alert as production builds it: through the CloudTrail view.
 pub fn alert_for(rule: &Rule, record: &Json) -> Alert {
-    Alert::new(rule, &ecs(record), record)
+    Alert::new(rule, &CloudTrailView::new(record), record)
 }
 
 /// A rule written for these tests, exercising what the project's two rules do not:
@@ -241,7 +243,10 @@ fn alert_has_elastic_fields_investigation_fields_first_and_stable_order() {
         inv[3] < pos("event.action") && inv[3] < pos("cloud.account.id"),
         "{keys:?}"
     );
-    assert_eq!(a.get_str(key::ORIGINAL_TIME), Some("2024-11-05T09:53:30Z"));
+    assert_eq!(
+        a.get_str(key::ORIGINAL_TIME),
+        Some("2024-11-05T09:53:30.000Z")
+    );
     assert_eq!(a.get_str(key::BUILDING_BLOCK), Some("default"));
     assert_eq!(a.get_str(key::ERROR_CODE), Some("AccessDenied"));
     assert_eq!(
@@ -394,4 +399,44 @@ fn without_event_id_the_id_comes_from_the_record_bytes() {
     assert_eq!(id, alert_for(&rule, &reordered).uuid());
     assert_ne!(id, alert_for(&rule, &changed).uuid());
     assert_ne!(id, alert_for(&rule, &synthetic(0)).uuid());
+}
+
+/// The alert reads the event only through `Document`: a plain nested-JSON ECS document (with
+/// fewer fields than the view derives) gives the same value for every field it has, except the
+/// `request_parameters` string, whose key order only the view reproduces (Java HashMap order).
+#[test]
+fn alert_is_the_same_through_any_document() {
+    for (rule, record) in [
+        (
+            project_rule("exfiltration_rds_snapshot_export.toml"),
+            synthetic(0),
+        ),
+        (test_rule(), synthetic(4)),
+        (
+            project_rule("persistence_rds_cluster_creation.toml"),
+            sample("sumologic-docs_CreateDBCluster.json"),
+        ),
+    ] {
+        let via_view = alert_for(&rule, &record);
+        let via_json = Alert::new(&rule, &ecs(&record), &record);
+        assert!(via_json.fields().len() >= 30, "{:?}", via_json.fields());
+        for (k, v) in via_json.fields() {
+            if k != key::REQUEST_PARAMETERS {
+                assert_eq!(via_view.get(k), Some(v), "{k}");
+            }
+        }
+        assert!(
+            via_view.get(key::REQUEST_PARAMETERS).is_some()
+                && via_json.get(key::REQUEST_PARAMETERS).is_some()
+        );
+        // Same order too, for the fields both have.
+        let order = |a: &Alert| -> Vec<String> {
+            a.fields()
+                .iter()
+                .map(|(k, _)| k.clone())
+                .filter(|k| via_json.get(k).is_some())
+                .collect()
+        };
+        assert_eq!(order(&via_view), order(&via_json));
+    }
 }

@@ -102,8 +102,10 @@ pub fn ecs(record: &Json) -> NestedDoc {
         .as_ref()
         .and_then(Json::as_str)
         .is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok());
+    // Elasticsearch's date format prints milliseconds.
+    let timestamp = r("/eventTime").and_then(|t| t.as_str().map(|t| t.replace('Z', ".000Z")));
     let mut doc = json!({
-        "@timestamp": r("/eventTime"),
+        "@timestamp": timestamp,
         "event": {"kind": "event", "module": "aws", "dataset": "aws.cloudtrail",
             "provider": r("/eventSource"), "action": r("/eventName"), "id": r("/eventID"),
             "outcome": if failed { "failure" } else { "success" }},
