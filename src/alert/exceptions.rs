@@ -40,14 +40,14 @@ impl Exception {
 pub enum ExceptionError {
     /// Not TOML, or an `[[exception]]` table lacks `rule_id`, `query` or `reason`.
     #[error("invalid exceptions file: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(Box<toml::de::Error>),
     /// `query = 'user.name:('` — the KQL does not parse.
     #[error("exception {index} ({rule_id}): invalid query {query:?}: {source}")]
     Query {
         index: usize,
         rule_id: String,
         query: String,
-        source: crate::kql::ParseError,
+        source: Box<crate::kql::ParseError>,
     },
     /// `expires = "2025-02-30"`, or a date-time instead of a date.
     #[error("exception {index} ({rule_id}): {source}")]
@@ -87,7 +87,8 @@ pub struct Exceptions {
 impl Exceptions {
     /// Loads `[[exception]]` tables; queries are compiled with [`crate::kql::parse`] once here.
     pub fn from_toml(text: &str) -> Result<Exceptions, ExceptionError> {
-        let raw: RawFile = toml::from_str(text)?;
+        // Errors are boxed to keep `Result<_, ExceptionError>` small (clippy::result_large_err).
+        let raw: RawFile = toml::from_str(text).map_err(|e| ExceptionError::Toml(Box::new(e)))?;
         let mut list = Vec::with_capacity(raw.exception.len());
         for (index, e) in raw.exception.into_iter().enumerate() {
             for (field, value) in [
@@ -111,7 +112,7 @@ impl Exceptions {
                 index,
                 rule_id: e.rule_id.clone(),
                 query: e.query.clone(),
-                source,
+                source: Box::new(source),
             })?;
             list.push(Exception {
                 rule_id: e.rule_id,
