@@ -14,6 +14,7 @@ use ecs_doc::ecs;
 use serde_json::{json, Value as Json};
 use trailwatch::alert::{self, key, Alert};
 use trailwatch::ecs::CloudTrailView;
+use trailwatch::engine::JsonDocument;
 use trailwatch::rules::{Rule, RuleFile};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
@@ -418,7 +419,8 @@ fn alert_is_the_same_through_any_document() {
         ),
     ] {
         let via_view = alert_for(&rule, &record);
-        let via_json = Alert::new(&rule, &ecs(&record), &record);
+        let ecs_doc = ecs(&record);
+        let via_json = Alert::new(&rule, &JsonDocument(&ecs_doc), &record);
         assert!(via_json.fields().len() >= 30, "{:?}", via_json.fields());
         for (k, v) in via_json.fields() {
             if k != key::REQUEST_PARAMETERS {

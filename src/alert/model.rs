@@ -224,8 +224,8 @@ impl Alert {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
-    /// The field as text: a string, a number or bool in its JSON form, or the first element of
-    /// a list.
+    /// The field's string value, or the first element of a list of strings (numbers and booleans
+    /// are not text: use [`Alert::get`]).
     pub fn get_str(&self, name: &str) -> Option<&str> {
         match self.get(name)? {
             Json::String(s) => Some(s),
