@@ -101,6 +101,8 @@ impl Alert {
 
         alert.set(key::UUID, uuid_v5(id_name.as_bytes()));
         if let Some(t) = &timestamp {
+            // Elastic stamps an alert with the detection time; we use the event's time so that a
+            // retried object renders byte-identical alerts (idempotent consumers, golden tests).
             alert.set(key::TIMESTAMP, t.clone());
             alert.set(key::ORIGINAL_TIME, t.clone());
         }
