@@ -40,14 +40,14 @@ impl Exception {
 pub enum ExceptionError {
     /// Not TOML, or an `[[exception]]` table lacks `rule_id`, `query` or `reason`.
     #[error("invalid exceptions file: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(Box<toml::de::Error>),
     /// `query = 'user.name:('` — the KQL does not parse.
     #[error("exception {index} ({rule_id}): invalid query {query:?}: {source}")]
     Query {
         index: usize,
         rule_id: String,
         query: String,
-        source: crate::kql::ParseError,
+        source: Box<crate::kql::ParseError>,
     },
     /// `expires = "2025-02-30"`, or a date-time instead of a date.
     #[error("exception {index} ({rule_id}): {source}")]
@@ -87,7 +87,8 @@ pub struct Exceptions {
 impl Exceptions {
     /// Loads `[[exception]]` tables; queries are compiled with [`crate::kql::parse`] once here.
     pub fn from_toml(text: &str) -> Result<Exceptions, ExceptionError> {
-        let raw: RawFile = toml::from_str(text)?;
+        // Errors are boxed to keep `Result<_, ExceptionError>` small (clippy::result_large_err).
+        let raw: RawFile = toml::from_str(text).map_err(|e| ExceptionError::Toml(Box::new(e)))?;
         let mut list = Vec::with_capacity(raw.exception.len());
         for (index, e) in raw.exception.into_iter().enumerate() {
             for (field, value) in [
@@ -111,7 +112,7 @@ impl Exceptions {
                 index,
                 rule_id: e.rule_id.clone(),
                 query: e.query.clone(),
-                source,
+                source: Box::new(source),
             })?;
             list.push(Exception {
                 rule_id: e.rule_id,
@@ -169,6 +170,124 @@ fn parse_expiry(v: &toml::Value) -> Result<Date, DateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::JsonDocument;
+    use serde_json::json;
+
+    const FILE: &str = r#"
+[[exception]]
+rule_id = "rule-a"
+query = 'user.name:"backup-bot" and source.address:"rds.amazonaws.com"'
+reason = "nightly export"
+expires = 2026-06-30
+
+[[exception]]
+rule_id = "*"
+query = "cloud.account.id:111122223333"
+reason = "sandbox account"
+expires = "2025-01-31"
+
+[[exception]]
+rule_id = "rule-b"
+query = "user.name:ci-*"
+reason = "CI pipelines"
+"#;
+
+    fn day(s: &str) -> Date {
+        Date::parse(s).unwrap_or(Date {
+            year: 0,
+            month: 1,
+            day: 1,
+        })
+    }
+
+    fn load() -> Exceptions {
+        Exceptions::from_toml(FILE).unwrap_or_default()
+    }
+
+    #[test]
+    fn loads_every_entry_with_its_expiry() {
+        let e = load();
+        assert_eq!(e.len(), 3);
+        let expiries: Vec<Option<String>> =
+            e.iter().map(|x| x.expires.map(|d| d.to_string())).collect();
+        assert_eq!(
+            expiries,
+            vec![Some("2026-06-30".into()), Some("2025-01-31".into()), None]
+        );
+    }
+
+    #[test]
+    fn matching_event_of_the_right_rule_is_excepted() {
+        let e = load();
+        let ev =
+            json!({"user": {"name": "backup-bot"}, "source": {"address": "rds.amazonaws.com"}});
+        let hit = e.is_excepted("rule-a", &JsonDocument(&ev), day("2026-06-30"));
+        assert_eq!(hit.map(|x| x.reason.as_str()), Some("nightly export"));
+        // Another rule, or another actor, is not.
+        assert!(e
+            .is_excepted("rule-b", &JsonDocument(&ev), day("2026-01-01"))
+            .is_none());
+        let other = json!({"user": {"name": "alice"}, "source": {"address": "rds.amazonaws.com"}});
+        assert!(e
+            .is_excepted("rule-a", &JsonDocument(&other), day("2026-01-01"))
+            .is_none());
+    }
+
+    #[test]
+    fn wildcard_rule_id_applies_to_every_rule() {
+        let e = load();
+        let ev = json!({"cloud": {"account": {"id": "111122223333"}}});
+        for rule in ["rule-a", "rule-b", "anything"] {
+            let hit = e.is_excepted(rule, &JsonDocument(&ev), day("2025-01-31"));
+            assert_eq!(
+                hit.map(|x| x.reason.as_str()),
+                Some("sandbox account"),
+                "{rule}"
+            );
+        }
+    }
+
+    #[test]
+    fn expired_exceptions_stop_applying_and_are_reported() {
+        let e = load();
+        let ev =
+            json!({"user": {"name": "backup-bot"}, "source": {"address": "rds.amazonaws.com"}});
+        assert!(e
+            .is_excepted("rule-a", &JsonDocument(&ev), day("2026-07-01"))
+            .is_none());
+        let reasons = |d: &str| -> Vec<&str> {
+            e.expired(day(d))
+                .iter()
+                .map(|x| x.reason.as_str())
+                .collect()
+        };
+        assert_eq!(reasons("2025-01-31"), Vec::<&str>::new());
+        assert_eq!(reasons("2025-02-01"), vec!["sandbox account"]);
+        assert_eq!(
+            reasons("2026-07-01"),
+            vec!["nightly export", "sandbox account"]
+        );
+    }
+
+    #[test]
+    fn bad_query_is_reported_with_its_entry() {
+        let text = "[[exception]]\nrule_id = \"r\"\nquery = \"user.name:(\"\nreason = \"x\"\n";
+        match Exceptions::from_toml(text) {
+            Err(ExceptionError::Query {
+                index: 0, rule_id, ..
+            }) => assert_eq!(rule_id, "r"),
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn impossible_date_is_rejected() {
+        let text = "[[exception]]\nrule_id = \"r\"\nquery = \"a:b\"\nreason = \"x\"\nexpires = \"2025-02-30\"\n";
+        assert!(matches!(
+            Exceptions::from_toml(text),
+            Err(ExceptionError::Date { index: 0, .. })
+        ));
+    }
 
     #[test]
     fn expiry_accepts_toml_dates_and_strings_only() {

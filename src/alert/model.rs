@@ -101,6 +101,8 @@ impl Alert {
 
         alert.set(key::UUID, uuid_v5(id_name.as_bytes()));
         if let Some(t) = &timestamp {
+            // Elastic stamps an alert with the detection time; we use the event's time so that a
+            // retried object renders byte-identical alerts (idempotent consumers, golden tests).
             alert.set(key::TIMESTAMP, t.clone());
             alert.set(key::ORIGINAL_TIME, t.clone());
         }
@@ -224,8 +226,8 @@ impl Alert {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
-    /// The field as text: a string, a number or bool in its JSON form, or the first element of
-    /// a list.
+    /// The field's string value, or the first element of a list of strings (numbers and booleans
+    /// are not text: use [`Alert::get`]).
     pub fn get_str(&self, name: &str) -> Option<&str> {
         match self.get(name)? {
             Json::String(s) => Some(s),

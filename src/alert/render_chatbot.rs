@@ -19,6 +19,8 @@ const MAX_STEP_CHARS: usize = 400;
 const MAX_STEPS: usize = 6;
 /// Long attacker values (user agents, parameters) are cut to this many characters.
 const MAX_VALUE_CHARS: usize = 200;
+/// A flood summary names at most this many actors here (the email names them all).
+const MAX_ACTORS: usize = 20;
 
 /// The custom-notification JSON for Chatbot.
 pub fn chatbot(alert: &Alert) -> Json {
@@ -38,11 +40,18 @@ pub fn chatbot(alert: &Alert) -> Json {
     let mut d: Vec<String> = Vec::new();
     match alert.get(key::SUPPRESSION_COUNT).and_then(Json::as_u64) {
         Some(n) => {
-            let actors: Vec<String> = alert
-                .get_strs(key::SUPPRESSED_ACTORS)
+            let all = alert.get_strs(key::SUPPRESSED_ACTORS);
+            let mut actors: Vec<String> = all
                 .iter()
-                .map(|a| slack_code(a))
+                .take(MAX_ACTORS)
+                .map(|a| slack_code(&truncate_chars(a, MAX_VALUE_CHARS)))
                 .collect();
+            if all.len() > MAX_ACTORS {
+                actors.push(format!(
+                    "… and {} more (see the email)",
+                    all.len() - MAX_ACTORS
+                ));
+            }
             d.push(format!(
                 "*{n} more alerts* of this rule in the same CloudTrail object."
             ));
@@ -51,7 +60,7 @@ pub fn chatbot(alert: &Alert) -> Json {
         None => {
             let mut what = format!(
                 "{} called {}",
-                slack_code(alert.actor()),
+                slack_code(&truncate_chars(alert.actor(), MAX_VALUE_CHARS)),
                 code(key::ACTION).unwrap_or_default()
             );
             if let Some(p) = code(key::PROVIDER) {
@@ -248,6 +257,10 @@ fn related_resources(alert: &Alert) -> Vec<String> {
 
 fn additional_context(alert: &Alert) -> Map<String, Json> {
     let mut m = Map::new();
+    if alert.get(key::SUPPRESSION_COUNT).is_none() {
+        let actor = slack_plain(&truncate_chars(alert.actor(), MAX_VALUE_CHARS));
+        m.insert("actor".into(), Json::String(actor));
+    }
     let fields = [
         ("rule_id", key::RULE_ID),
         ("severity", key::SEVERITY),

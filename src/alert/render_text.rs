@@ -6,7 +6,7 @@ use super::fields::flatten_for_display;
 use super::links;
 use super::markdown;
 use super::model::{key, Alert};
-use super::text::{single_line, truncate_chars};
+use super::text::{single_line, spaced_line, truncate_chars};
 use crate::rules::Threat;
 
 /// SNS `Publish` `Subject`: "no line breaks or control characters, and less than 100
@@ -29,15 +29,8 @@ pub fn subject(alert: &Alert) -> String {
     {
         s.push_str(&format!(" in {account}/{region}"));
     }
-    // Control characters are dropped (not escaped) here: a subject has no room for escapes.
-    let one_line: String = single_line(&s)
-        .replace("\\n", " ")
-        .replace("\\r", " ")
-        .replace("\\t", " ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    truncate_chars(&one_line, SUBJECT_MAX_CHARS)
+    // Line breaks and other hazards become spaces here: a subject has no room for escapes.
+    truncate_chars(&spaced_line(&s), SUBJECT_MAX_CHARS)
 }
 
 /// The flood-control count of a summary alert.

@@ -21,6 +21,14 @@ pub fn single_line(s: &str) -> String {
     out
 }
 
+/// Text on one line with every character [`single_line`] would escape replaced by a space
+/// (for short fields such as an email subject).
+pub fn spaced_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if is_hazard(c) { ' ' } else { c })
+        .collect()
+}
+
 /// Control characters, line/paragraph separators, and bidi controls (trojan-source style).
 fn is_hazard(c: char) -> bool {
     c.is_control()
@@ -110,6 +118,11 @@ mod tests {
             single_line("a\r\nb\u{2028}c\u{202e}d"),
             "a\\r\\nb\\u{2028}c\\u{202e}d"
         );
+    }
+
+    #[test]
+    fn spaced_line_replaces_hazards_with_spaces() {
+        assert_eq!(spaced_line("a\r\nb\u{2028}c\u{202e}d\\n"), "a  b c d\\n");
     }
 
     #[test]

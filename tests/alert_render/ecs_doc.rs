@@ -1,69 +1,8 @@
-//! A minimal CloudTrail → ECS mapping and a nested-JSON `Document` over it, so the alert tests
-//! do not depend on the real (lazy) CloudTrail view. It follows the key rows of
-//! docs/elastic-semantics.md §4; the `request_parameters` string is an approximation (sorted
-//! keys, not Java HashMap order), which is all these tests need.
+//! A minimal CloudTrail → ECS mapping as plain nested JSON (read through `JsonDocument`), to
+//! check that alerts depend only on the `Document` trait, not on the CloudTrail view. It follows
+//! the key rows of docs/elastic-semantics.md §4; the `request_parameters` string is an
+//! approximation (source key order, not Java HashMap order), which is all these tests need.
 use serde_json::{json, Map, Value as Json};
-use trailwatch::engine::{Document, Value};
-
-/// A `Document` over a nested ECS JSON object. Dotted keys in objects are honoured, lists
-/// flattened, as Elasticsearch reads `_source`.
-pub struct NestedDoc(pub Json);
-
-fn leaf(v: &Json) -> Value<'_> {
-    match v {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => Value::Number(n),
-        Json::String(s) => Value::Str(s),
-        Json::Array(_) | Json::Object(_) => Value::Object,
-    }
-}
-
-/// Visits every value at `segments` below `v`; `Err(true)` stops early.
-fn walk<'a>(v: &'a Json, segments: &[&str], visit: &mut dyn FnMut(&'a Json) -> bool) -> bool {
-    match v {
-        Json::Array(items) => items.iter().any(|i| walk(i, segments, visit)),
-        _ if segments.is_empty() => visit(v),
-        Json::Object(map) => (1..=segments.len()).any(|n| {
-            map.get(&segments[..n].join("."))
-                .is_some_and(|child| walk(child, &segments[n..], visit))
-        }),
-        _ => false,
-    }
-}
-
-fn leaves(prefix: &str, v: &Json, visit: &mut dyn FnMut(&str, Value<'_>) -> bool) -> bool {
-    match v {
-        Json::Object(map) => map.iter().any(|(k, child)| {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            leaves(&path, child, visit)
-        }),
-        Json::Array(items) => items.iter().any(|i| leaves(prefix, i, visit)),
-        other => visit(prefix, leaf(other)),
-    }
-}
-
-impl Document for NestedDoc {
-    fn any_value(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
-        let segments: Vec<&str> = path.split('.').collect();
-        walk(&self.0, &segments, &mut |v| visit(leaf(v)))
-    }
-
-    fn any_leaf(&self, visit: &mut dyn FnMut(&str, Value<'_>) -> bool) -> bool {
-        leaves("", &self.0, visit)
-    }
-
-    fn any_object(&self, path: &str, visit: &mut dyn FnMut(&dyn Document) -> bool) -> bool {
-        let segments: Vec<&str> = path.split('.').collect();
-        walk(&self.0, &segments, &mut |v| {
-            v.is_object() && visit(&NestedDoc(v.clone()))
-        })
-    }
-}
 
 /// `{k=v, k2=[a, b]}` without quotes, like Java's `Map.toString` (key order simplified).
 fn java_string(v: &Json) -> String {
@@ -87,7 +26,7 @@ fn java_string(v: &Json) -> String {
 }
 
 /// The ECS document Elastic's pipeline would make of a CloudTrail record (the fields alerts use).
-pub fn ecs(record: &Json) -> NestedDoc {
+pub fn ecs(record: &Json) -> Json {
     let r = |p: &str| record.pointer(p).filter(|v| !v.is_null()).cloned();
     let failed = r("/errorCode").is_some() || r("/errorMessage").is_some();
     let identity_type = r("/userIdentity/type");
@@ -102,8 +41,10 @@ pub fn ecs(record: &Json) -> NestedDoc {
         .as_ref()
         .and_then(Json::as_str)
         .is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok());
+    // Elasticsearch's date format prints milliseconds.
+    let timestamp = r("/eventTime").and_then(|t| t.as_str().map(|t| t.replace('Z', ".000Z")));
     let mut doc = json!({
-        "@timestamp": r("/eventTime"),
+        "@timestamp": timestamp,
         "event": {"kind": "event", "module": "aws", "dataset": "aws.cloudtrail",
             "provider": r("/eventSource"), "action": r("/eventName"), "id": r("/eventID"),
             "outcome": if failed { "failure" } else { "success" }},
@@ -128,7 +69,7 @@ pub fn ecs(record: &Json) -> NestedDoc {
         ct["request_parameters"] = Json::String(java_string(&params));
         ct["flattened"] = json!({ "request_parameters": params });
     }
-    NestedDoc(prune(doc))
+    prune(doc)
 }
 
 /// Drops nulls and empty objects, as the pipeline does.

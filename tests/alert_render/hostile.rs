@@ -309,3 +309,106 @@ fn huge_user_agent_alone_still_fits() {
     ));
     assert!(sns.subject.chars().count() <= alert::SUBJECT_MAX_CHARS);
 }
+
+/// A small deterministic generator (xorshift) of strings made of the fragments that matter to
+/// Slack, email and JSON, so the invariants are checked on many combinations, not one payload.
+fn hostile_strings(seed: u64, count: usize) -> Vec<String> {
+    const FRAGMENTS: [&str; 24] = [
+        "<",
+        ">",
+        "&",
+        "`",
+        "*",
+        "_",
+        "~",
+        "|",
+        "\n",
+        "\r",
+        "\t",
+        "\u{2028}",
+        "\u{202e}",
+        "<!channel>",
+        "<@U1>",
+        "<http://x|y>",
+        "@here",
+        "\"",
+        "\\",
+        "é",
+        "🙂",
+        "a",
+        " ",
+        "arn:aws:iam::1:role/x",
+    ];
+    let mut state = seed.max(1);
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..count)
+        .map(|_| {
+            let len = (next() % 12) as usize;
+            (0..len)
+                .map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize])
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn random_hostile_values_keep_every_invariant() {
+    let rule = project_rule("exfiltration_rds_snapshot_export.toml");
+    let values = hostile_strings(0x5eed, 5 * 60);
+    for chunk in values.chunks(5) {
+        let mut r = synthetic(0);
+        r["userAgent"] = json!(chunk[0]);
+        r["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"] = json!(chunk[1]);
+        r["userIdentity"]["arn"] = json!(chunk[2]);
+        r["requestParameters"]["s3BucketName"] = json!(chunk[3]);
+        r["requestParameters"][chunk[4].as_str()] = json!(chunk[0]);
+        let a = alert_for(&rule, &r);
+
+        let subject = alert::subject(&a);
+        assert!(
+            subject.chars().count() <= alert::SUBJECT_MAX_CHARS,
+            "{subject:?}"
+        );
+        assert!(
+            !subject.chars().any(|c| c.is_control() || c == '\u{2028}'),
+            "{subject:?}"
+        );
+
+        let c = alert::chatbot(&a);
+        let description = c["content"]["description"].as_str().unwrap_or_default();
+        for line in description.lines() {
+            assert_eq!(line.matches('`').count() % 2, 0, "{line:?}");
+            for span in line.split('`').skip(1).step_by(2) {
+                assert!(!span.contains('<') && !span.contains('>'), "{span:?}");
+            }
+            // Outside code, the only Slack tokens are our console links.
+            let outside: String = line.split('`').step_by(2).collect();
+            for token in outside.split('<').skip(1) {
+                assert!(
+                    token.starts_with("https://us-east-1.console.aws.amazon.com/"),
+                    "{line:?}"
+                );
+            }
+        }
+        let title = c["content"]["title"].as_str().unwrap_or_default();
+        let summary = c["metadata"]["summary"].as_str().unwrap_or_default();
+        for s in [title, summary] {
+            assert!(!s.contains(['<', '>', '*', '`', '~', '\n']), "{s:?}");
+        }
+
+        for line in alert::body(&a).lines() {
+            assert!(!line.contains(['\r', '\u{2028}', '\u{202e}']), "{line:?}");
+        }
+        let sns = alert::sns_message(&a);
+        assert!(sns.size() <= SNS_MAX_BYTES);
+        let m: Json = serde_json::from_str(&sns.message).expect("message is JSON");
+        assert!(m["default"]
+            .as_str()
+            .is_some_and(|d| serde_json::from_str::<Json>(d).is_ok()));
+    }
+}
