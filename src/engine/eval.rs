@@ -20,12 +20,13 @@ pub fn matches(expr: &Expr, doc: &dyn Document) -> bool {
             path,
             needle_path,
             case_insensitive,
-        } => super::field_contains_field(doc, path, needle_path, *case_insensitive),
+        } => super::eql_ext::field_contains_field(doc, path, needle_path, *case_insensitive),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::engine::{JsonDocument, Literal, Matcher};
     use serde_json::json;

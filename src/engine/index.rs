@@ -48,6 +48,7 @@ fn constraint(expr: &Expr, path: &str) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::engine::Wildcard;
 
@@ -87,6 +88,22 @@ mod tests {
         assert_eq!(required_equalities(&expr, a), strs(&["y"]));
         let never = Expr::And(vec![eq(a, "x"), eq(a, "y")]);
         assert_eq!(required_equalities(&never, a), strs(&[]));
+    }
+
+    #[test]
+    fn works_on_lowered_kql() {
+        let expr = crate::kql::parse(
+            "event.dataset:aws.cloudtrail and event.provider:rds.amazonaws.com \
+             and event.action:(CreateDBCluster or CreateGlobalCluster) and not event.outcome:failure",
+        )
+        .unwrap();
+        assert_eq!(
+            required_equalities(&expr, "event.action"),
+            strs(&["CreateDBCluster", "CreateGlobalCluster"])
+        );
+        assert_eq!(required_equalities(&expr, "event.outcome"), None);
+        let wild = crate::kql::parse("event.action:(Create* or DeleteDBCluster)").unwrap();
+        assert_eq!(required_equalities(&wild, "event.action"), None);
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub(crate) fn matches_value(matcher: &Matcher, value: Value<'_>) -> bool {
             Value::Str(s) => s.parse::<IpAddr>().is_ok_and(|ip| cidr.contains(ip)),
             _ => false,
         },
-        Matcher::Regex(re) => super::regexp_matches(re, value),
+        Matcher::Regex(re) => super::eql_ext::regexp_matches(re, value),
     }
 }
 
@@ -192,6 +192,7 @@ fn prefix_eq(a: u128, b: u128, prefix_len: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use serde_json::Number;
 

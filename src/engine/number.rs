@@ -188,6 +188,7 @@ pub(crate) fn write_json_number(out: &mut impl Write, n: &serde_json::Number) ->
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn py_float(f: f64) -> String {

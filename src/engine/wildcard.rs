@@ -188,6 +188,7 @@ fn match_general(tokens: &[WildcardToken], hay: &str, case_insensitive: bool) ->
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     /// Builds a pattern from `*`/`?` syntax (no escapes) for the tests.

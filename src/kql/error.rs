@@ -79,3 +79,39 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     }
     i
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::kql::parse;
+
+    fn render(query: &str) -> String {
+        parse(query).unwrap_err().render(query)
+    }
+
+    #[test]
+    fn carets_sit_under_the_span() {
+        assert_eq!(
+            render("f:a and and g:b"),
+            "expected a field or a value, found keyword `and`\n1 | f:a and and g:b\n  |         ^^^"
+        );
+    }
+
+    #[test]
+    fn unclosed_brackets_also_point_at_the_opener() {
+        assert_eq!(
+            render("a:x and\n  f:(b or\n  c"),
+            "expected `)` to close `(` (or `or`/`and`), found the end of the query\n\
+             3 |   c\n  |    ^\n\
+             2 |   f:(b or\n  |     ^ opened here"
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        assert_eq!(
+            render("é:ü OR x"),
+            "keywords are lowercase: use `or`\n1 | é:ü OR x\n  |     ^^"
+        );
+    }
+}

@@ -155,6 +155,7 @@ fn word_end(src: &str, chars: &mut Chars<'_>) -> Result<usize, ParseError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn kinds(src: &str) -> Vec<(Kind, &str)> {

@@ -185,3 +185,164 @@ fn parse_cidr(text: &str) -> Option<Cidr> {
     let max = if addr.is_ipv4() { 32 } else { 128 };
     (prefix_len <= max).then_some(Cidr { addr, prefix_len })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use crate::engine::{Expr, Literal, Matcher, RangeOp, WildcardToken};
+
+    /// A compact S-expression of the IR, so expectations fit on one line.
+    fn show(e: &Expr) -> String {
+        let list = |op: &str, items: &[Expr]| {
+            let inner: Vec<String> = items.iter().map(show).collect();
+            format!("({op} {})", inner.join(" "))
+        };
+        match e {
+            Expr::True => "true".into(),
+            Expr::False => "false".into(),
+            Expr::And(items) => list("and", items),
+            Expr::Or(items) => list("or", items),
+            Expr::Not(inner) => format!("(not {})", show(inner)),
+            Expr::Field { path, matcher } => format!("{path}{}", matcher_str(matcher)),
+            Expr::AnyField(matcher) => format!("*{}", matcher_str(matcher)),
+            Expr::Nested { path, inner } => format!("{path}{{{}}}", show(inner)),
+            // EQL-only node (engine/eql_ext.rs); KQL never produces it.
+            Expr::FieldContainsField {
+                path, needle_path, ..
+            } => format!("{path} contains {needle_path}"),
+        }
+    }
+
+    fn matcher_str(m: &Matcher) -> String {
+        match m {
+            Matcher::Exists => " exists".into(),
+            Matcher::Equals(Literal::Str(s)) => format!("={s:?}"),
+            Matcher::Equals(Literal::Int(i)) => format!("={i}"),
+            Matcher::Equals(Literal::Float(f)) => format!("={f:?}"),
+            Matcher::Equals(Literal::Bool(b)) => format!("={b}"),
+            Matcher::Equals(Literal::Null) => "=null".into(),
+            Matcher::EqualsIgnoreCase(s) => format!("~{s:?}"),
+            Matcher::Wildcard(w) => {
+                let parts: Vec<String> = w
+                    .tokens
+                    .iter()
+                    .map(|t| match t {
+                        WildcardToken::Text(s) => format!("{s:?}"),
+                        WildcardToken::Any => "*".into(),
+                        WildcardToken::One => "?".into(),
+                    })
+                    .collect();
+                format!(" like {}", parts.join(""))
+            }
+            Matcher::Range { op, bound } => {
+                let op = match op {
+                    RangeOp::Lt => "<",
+                    RangeOp::Le => "<=",
+                    RangeOp::Gt => ">",
+                    RangeOp::Ge => ">=",
+                };
+                format!("{op}{bound:?}")
+            }
+            Matcher::Cidr(c) => format!(" in {}/{}", c.addr, c.prefix_len),
+            // EQL-only matcher (engine/eql_ext.rs); KQL never produces it.
+            Matcher::Regex(r) => format!(" regex {:?}", r.pattern),
+        }
+    }
+
+    fn give(query: &str, want: &str) {
+        match crate::kql::parse(query) {
+            Ok(expr) => assert_eq!(show(&expr), want, "query: {query}"),
+            Err(e) => panic!("query {query:?} failed:\n{}", e.render(query)),
+        }
+    }
+
+    #[test]
+    fn precedence_is_or_then_and_then_not() {
+        give("a:1 or b:2 and c:3", "(or a=1 (and b=2 c=3))");
+        give("(a:1 or b:2) and c:3", "(and (or a=1 b=2) c=3)");
+        give("not a:1 and b:2", "(and (not a=1) b=2)");
+        give("not not a:x", "(not (not a=\"x\"))");
+        give("a:x and\n  b:y", "(and a=\"x\" b=\"y\")");
+    }
+
+    #[test]
+    fn value_lists_distribute_over_the_field() {
+        give(
+            "f:(a or b and not c)",
+            "(or f=\"a\" (and f=\"b\" (not f=\"c\")))",
+        );
+        give("f:(not a)", "(not f=\"a\")");
+        give("f: not a", "(not f=\"a\")");
+        give("f:((a or b) and c)", "(and (or f=\"a\" f=\"b\") f=\"c\")");
+    }
+
+    #[test]
+    fn unquoted_literals_are_typed() {
+        give("f:true", "f=true");
+        give("f:false", "f=false");
+        give("f:null", "f=null");
+        give("f:5432", "f=5432");
+        give("f:-1", "f=-1");
+        give("f:1.5", "f=1.5");
+        give("f:1e3", "f=1000.0");
+        give("f:\"5432\"", "f=\"5432\"");
+        give("f:\"true\"", "f=\"true\"");
+        give("f:True", "f=\"True\"");
+        give("f:99999999999999999999", "f=\"99999999999999999999\"");
+        give("f:1.2.3", "f=\"1.2.3\"");
+    }
+
+    #[test]
+    fn wildcards_exists_and_escapes() {
+        give("f:*", "f exists");
+        give("f:**", "f exists");
+        give("f:Create*", "f like \"Create\"*");
+        give("f:*a*b?*", "f like *\"a\"*\"b?\"*");
+        give("f:\"Create*\"", "f=\"Create*\"");
+        give(r"f:a\*b", "f=\"a*b\"");
+        give(r"f:a\**", "f like \"a*\"*");
+        give(
+            r"f:arn\:aws\:sts\:\:*\:assumed-role/*",
+            "f like \"arn:aws:sts::\"*\":assumed-role/\"*",
+        );
+        give(r"f:\(x\)\{\}\<\>\\\and\or", "f=\"(x){}<>\\\\andor\"");
+        give(r#"f:\"x\""#, "f=\"\\\"x\\\"\"");
+        give(r"f:a\tb", "f=\"a\\tb\"");
+        give(
+            r#"f:"a \"q\" \\ \t\n\r \x *""#,
+            "f=\"a \\\"q\\\" \\\\ \\t\\n\\r \\\\x *\"",
+        );
+    }
+
+    #[test]
+    fn wildcards_may_span_spaces() {
+        give("f:*S3 Browser*", "f like *\"S3 Browser\"*");
+        give(
+            "f:(*S3 Browser* or x) and g:y",
+            "(and (or f like *\"S3 Browser\"* f=\"x\") g=\"y\")",
+        );
+        give("f:S3 B* and g:y", "(and f like \"S3 B\"* g=\"y\")");
+    }
+
+    #[test]
+    fn ranges_nested_free_text_and_cidr() {
+        give("f >= 400", "f>=Int(400)");
+        give("f<\"b\"", "f<Str(\"b\")");
+        give("f <= 1.5 and g > x", "(and f<=Float(1.5) g>Str(\"x\"))");
+        give(
+            "u:{name:alice and domain:corp}",
+            "u{(and name=\"alice\" domain=\"corp\")}",
+        );
+        give("u:{a:{b:c}}", "u{a{b=\"c\"}}");
+        give("alice", "*=\"alice\"");
+        give("\"a b\" and f:x", "(and *=\"a b\" f=\"x\")");
+        give("*", "* exists");
+        give("ip:10.0.0.0/8", "(or ip in 10.0.0.0/8 ip=\"10.0.0.0/8\")");
+        give(
+            "ip:\"2001:db8::/32\"",
+            "(or ip in 2001:db8::/32 ip=\"2001:db8::/32\")",
+        );
+        give("ip:10.0.0.0/33", "ip=\"10.0.0.0/33\"");
+        give("\"event.action\":x", "event.action=\"x\"");
+    }
+}

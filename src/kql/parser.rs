@@ -353,3 +353,100 @@ pub(crate) fn has_wildcard(text: &str) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic)]
+    use crate::kql::parse;
+    use std::ops::Range;
+
+    /// `(query, span of the error, span of the unclosed opener, words the message must hold)`.
+    type Case = (
+        &'static str,
+        Range<usize>,
+        Option<Range<usize>>,
+        &'static str,
+    );
+
+    #[test]
+    fn errors_point_at_the_offending_text() {
+        let cases: &[Case] = &[
+            ("", 0..0, None, "empty query"),
+            ("   ", 0..3, None, "empty query"),
+            ("f:(a or b", 9..9, Some(2..3), "expected `)` to close `(`"),
+            (
+                "(f:a or g:b",
+                11..11,
+                Some(0..1),
+                "expected `)` to close `(`",
+            ),
+            ("f:(a or b and g:c", 15..16, Some(2..3), "found `:`"),
+            ("u:{a:b", 6..6, Some(2..3), "expected `}` to close `{`"),
+            ("f:a)", 3..4, None, "unmatched `)`"),
+            ("f:a}", 3..4, None, "unmatched `}`"),
+            ("f:", 2..2, None, "expected a value, found the end"),
+            ("f:()", 3..4, None, "expected a value, found `)`"),
+            ("f:a or", 6..6, None, "expected a field or a value"),
+            ("f:a and and g:b", 8..11, None, "found keyword `and`"),
+            ("f:a OR g:b", 4..6, None, "keywords are lowercase: use `or`"),
+            ("f:a g:b", 4..5, None, "expected `or`, `and` or the end"),
+            ("f:S3 Browser", 2..12, None, "cannot contain spaces"),
+            ("f:\"abc", 2..6, Some(2..3), "unterminated quoted string"),
+            (r"f:a\qb", 3..5, None, "invalid escape"),
+            ("f >= ", 5..5, None, "expected a value"),
+            ("f:or", 2..4, None, "found keyword `or`"),
+            (":x", 0..1, None, "expected a field or a value"),
+            ("f:a:b", 3..4, None, "found `:`"),
+        ];
+        for (query, span, opened_at, words) in cases {
+            let err = match parse(query) {
+                Ok(expr) => panic!("{query:?} parsed as {expr:?}"),
+                Err(err) => err,
+            };
+            assert_eq!(&err.span, span, "span for {query:?}: {}", err.message);
+            assert_eq!(&err.opened_at, opened_at, "opened_at for {query:?}");
+            assert!(
+                err.message.contains(words),
+                "message for {query:?}: {}",
+                err.message
+            );
+        }
+    }
+
+    /// Arbitrary input never panics the parser, and every error span lies inside the query (on
+    /// character boundaries) so rendering it is safe.
+    #[test]
+    fn arbitrary_input_gives_a_tree_or_a_well_formed_error() {
+        let alphabet: Vec<char> = "ab.:*?()\\{}<>=\" \t\nornotand5é/-".chars().collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let doc =
+            serde_json::json!({"a": ["é/5", 5, 5.5, true, null, {"b": "ab*"}], "b": {"a": "x\ny"}});
+        for _ in 0..20_000 {
+            let len = (next() % 16) as usize;
+            let query: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let parsed = parse(&query);
+            if let Ok(expr) = &parsed {
+                // Evaluation of whatever parsed must not panic either.
+                let _ = crate::engine::matches(expr, &crate::engine::JsonDocument(&doc));
+            }
+            if let Err(err) = parsed {
+                for span in std::iter::once(&err.span).chain(err.opened_at.as_ref()) {
+                    assert!(
+                        span.start <= span.end && span.end <= query.len(),
+                        "{query:?}: {span:?}"
+                    );
+                    assert!(query.is_char_boundary(span.start) && query.is_char_boundary(span.end));
+                }
+                assert!(err.render(&query).starts_with(&err.message));
+            }
+        }
+    }
+}
