@@ -1,0 +1,533 @@
+//! [`CloudTrailView`]: one CloudTrail record read as the ECS document Elastic's CloudTrail ingest
+//! pipeline makes of it (elastic/integrations `packages/aws/data_stream/cloudtrail`,
+//! `elasticsearch/ingest_pipeline/default.yml`, the version that drops `"-"`/`"none"` and copies
+//! `recipientAccountId` into `cloud.account.id`; elastic-semantics.md §4).
+//!
+//! Nothing is copied: [`Document::any_value`] is a `match` on the ECS path that reads the
+//! CloudTrail field the pipeline renames into it. The few values the pipeline computes are
+//! computed on first read and cached in the view so they can be lent out.
+
+use super::derived::{categorization, iso8601_to_es, lowercase_cow, split_tls_version};
+use super::java_map::{java_len, java_len_upper_bound, java_map_to_string};
+use super::json_walk::{
+    get_path, get_str, visit_json, visit_leaves, visit_objects, visit_path, PrunedJson,
+};
+use super::paths::{Blob, FLATTENED_LIMIT, FLATTENED_ROOTS, IGNORE_ABOVE, LEAF_PATHS};
+use super::resources::{dedup_resources, ResourceDoc};
+use crate::engine::{Document, Value};
+use serde_json::Value as Json;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+/// Values computed on first read.
+#[derive(Debug, Default)]
+struct Cache<'a> {
+    timestamp: OnceCell<Option<String>>,
+    creation_date: OnceCell<Option<String>>,
+    strings: [OnceCell<Option<String>>; 4],
+    outcome: OnceCell<Cow<'a, str>>,
+    tls_protocol: OnceCell<Option<Cow<'a, str>>>,
+    resources: OnceCell<Vec<&'a Json>>,
+    related_user: OnceCell<Vec<&'a str>>,
+}
+
+/// One CloudTrail record (an element of `Records`) seen as the ECS document Elastic's CloudTrail
+/// ingest pipeline produces from it. See the module documentation of [`crate::ecs`].
+#[derive(Debug)]
+pub struct CloudTrailView<'a> {
+    rec: &'a Json,
+    cache: Cache<'a>,
+}
+
+impl<'a> CloudTrailView<'a> {
+    /// A view over `record` (anything but an object reads as an empty document).
+    pub fn new(record: &'a Json) -> Self {
+        CloudTrailView {
+            rec: record,
+            cache: Cache::default(),
+        }
+    }
+
+    /// The record the view reads.
+    pub fn record(&self) -> &'a Json {
+        self.rec
+    }
+
+    fn get(&self, keys: &[&str]) -> Option<&'a Json> {
+        get_path(self.rec, keys)
+    }
+
+    fn str(&self, keys: &[&str]) -> Option<&'a str> {
+        get_str(self.rec, keys)
+    }
+
+    fn visit_src(&self, keys: &[&str], visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        self.get(keys).is_some_and(|v| visit_json(v, visit))
+    }
+
+    /// The stored string of `aws.cloudtrail.request_parameters`, `response_elements`,
+    /// `additional_eventdata` or `service_event_details`, including one longer than the mapping's
+    /// `ignore_above` (which [`Document::any_value`] does not report, because Elasticsearch does
+    /// not index it: no query matches it). For display in alerts.
+    pub fn stored_string(&self, path: &str) -> Option<&str> {
+        Blob::from_string_path(path).and_then(|b| self.blob_string(b))
+    }
+
+    fn blob_string(&self, b: Blob) -> Option<&str> {
+        self.cache.strings[b as usize]
+            .get_or_init(|| self.get(&[b.source_key()]).and_then(java_map_to_string))
+            .as_deref()
+    }
+
+    /// The searchable string: absent when longer than `ignore_above`.
+    fn indexed_blob_string(&self, b: Blob) -> Option<&str> {
+        let s = self.blob_string(b)?;
+        let too_long = b.has_ignore_above() && s.len() > IGNORE_ABOVE && java_len(s) > IGNORE_ABOVE;
+        (!too_long).then_some(s)
+    }
+
+    /// The object under `aws.cloudtrail.flattened.<root>`, if the pipeline copied it.
+    fn flattened_root(&self, source_key: &str, blob: Option<Blob>) -> Option<&'a Json> {
+        let v = self.get(&[source_key])?;
+        match blob {
+            Some(b) if java_len_upper_bound(v) >= FLATTENED_LIMIT => {
+                let s = self.blob_string(b)?;
+                (java_len(s) < FLATTENED_LIMIT).then_some(v)
+            }
+            _ => Some(v),
+        }
+    }
+
+    fn event_action(&self) -> Option<&'a str> {
+        self.str(&["eventName"])
+    }
+
+    fn identity_type(&self) -> Option<&'a str> {
+        self.str(&["userIdentity", "type"])
+    }
+
+    fn is_role_session(&self) -> bool {
+        matches!(self.identity_type(), Some("AssumedRole" | "FederatedUser"))
+    }
+
+    /// `user.name`: `userIdentity.userName`, replaced by the session issuer's `userName` for
+    /// `AssumedRole` and `FederatedUser` (the role, not the session); for `UserAuthentication`
+    /// without either, `additionalEventData.UserName`.
+    fn user_name(&self) -> Option<&'a Json> {
+        let issuer = || {
+            self.get(&[
+                "userIdentity",
+                "sessionContext",
+                "sessionIssuer",
+                "userName",
+            ])
+        };
+        let from_issuer = if self.is_role_session() {
+            issuer()
+        } else {
+            None
+        };
+        from_issuer
+            .or_else(|| self.get(&["userIdentity", "userName"]))
+            .or_else(|| {
+                (self.event_action() == Some("UserAuthentication"))
+                    .then(|| self.get(&["additionalEventData", "UserName"]))
+                    .flatten()
+            })
+    }
+
+    /// `user.id`: `userIdentity.principalId`; for `IdentityCenterUser` without one,
+    /// `userIdentity.onBehalfOf.userId`.
+    fn user_id(&self) -> Option<&'a Json> {
+        self.get(&["userIdentity", "principalId"]).or_else(|| {
+            (self.identity_type() == Some("IdentityCenterUser"))
+                .then(|| self.get(&["userIdentity", "onBehalfOf", "userId"]))
+                .flatten()
+        })
+    }
+
+    /// `user.changes.name`: `requestParameters.newUserName` (a `set` that runs last), else for
+    /// role sessions the grok `arn:aws:sts:.*/%{GREEDYDATA:user.changes.name}$` on the identity
+    /// ARN, i.e. the session name.
+    fn visit_user_changes_name(&self, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        match self.get(&["requestParameters", "newUserName"]) {
+            Some(v) => visit_json(v, visit),
+            None => self
+                .session_name_from_arn()
+                .is_some_and(|s| visit(Value::Str(s))),
+        }
+    }
+
+    fn session_name_from_arn(&self) -> Option<&'a str> {
+        if !self.is_role_session() {
+            return None;
+        }
+        let arn = self.str(&["userIdentity", "arn"])?;
+        let after = &arn[arn.find("arn:aws:sts:")? + "arn:aws:sts:".len()..];
+        let name = &after[after.rfind('/')? + 1..];
+        (!name.is_empty()).then_some(name)
+    }
+
+    fn cloud_account_id(&self) -> Option<&'a Json> {
+        self.get(&["userIdentity", "accountId"])
+            .or_else(|| self.get(&["recipientAccountId"]))
+            .or_else(|| self.get(&["awsAccountId"]))
+    }
+
+    fn outcome(&self) -> &str {
+        self.cache.outcome.get_or_init(|| {
+            if self.event_action() == Some("ConsoleLogin") {
+                if let Some(s) = self.str(&["responseElements", "ConsoleLogin"]) {
+                    return lowercase_cow(s);
+                }
+            }
+            let failed =
+                self.get(&["errorCode"]).is_some() || self.get(&["errorMessage"]).is_some();
+            Cow::Borrowed(if failed { "failure" } else { "success" })
+        })
+    }
+
+    /// `tlsDetails`, unless it is the placeholder the pipeline removes (`tlsVersion: "tlsVersion"`).
+    fn tls(&self, key: &str) -> Option<&'a Json> {
+        if self.str(&["tlsDetails", "tlsVersion"]) == Some("tlsVersion") {
+            return None;
+        }
+        self.get(&["tlsDetails", key])
+    }
+
+    fn tls_protocol(&self) -> Option<&str> {
+        self.cache
+            .tls_protocol
+            .get_or_init(|| {
+                let v = self.tls("tlsVersion")?.as_str()?;
+                split_tls_version(v).0.map(lowercase_cow)
+            })
+            .as_deref()
+    }
+
+    fn visit_tls_version(&self, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        match self.tls("tlsVersion") {
+            Some(Json::String(s)) => {
+                let version = split_tls_version(s).1;
+                !version.is_empty() && visit(Value::Str(version))
+            }
+            Some(other) => visit_json(other, visit),
+            None => false,
+        }
+    }
+
+    fn resources(&self) -> &[&'a Json] {
+        self.cache
+            .resources
+            .get_or_init(|| dedup_resources(self.get(&["resources"])))
+    }
+
+    /// `related.user`: the pipeline's `append`s (duplicates dropped) of
+    /// `requestParameters.userName`, `requestParameters.newUserName`,
+    /// `responseElements.user.userId`, `user.id`, `user.name`, `user.changes.name`.
+    fn related_user(&self) -> &[&'a str] {
+        self.cache.related_user.get_or_init(|| {
+            let mut out: Vec<&'a str> = Vec::new();
+            let changes = match self.get(&["requestParameters", "newUserName"]) {
+                Some(v) => v.as_str(),
+                None => self.session_name_from_arn(),
+            };
+            let candidates = [
+                self.str(&["requestParameters", "userName"]),
+                self.str(&["requestParameters", "newUserName"]),
+                self.str(&["responseElements", "user", "userId"]),
+                self.user_id().and_then(Json::as_str),
+                self.user_name().and_then(Json::as_str),
+                changes,
+            ];
+            for s in candidates.into_iter().flatten() {
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            out
+        })
+    }
+
+    /// `aws.cloudtrail.console_login.additional_eventdata.*`, set for `ConsoleLogin` only.
+    fn console_login(&self, key: &str) -> Option<&'a Json> {
+        if self.event_action() != Some("ConsoleLogin") {
+            return None;
+        }
+        self.get(&["additionalEventData", key])
+    }
+
+    fn visit_strs(items: &[&str], visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        items.iter().any(|s| visit(Value::Str(s)))
+    }
+
+    fn visit_flattened(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        for (root, blob, key) in FLATTENED_ROOTS {
+            let Some(rest) = path.strip_prefix(root) else {
+                continue;
+            };
+            let Some(v) = self.flattened_root(key, blob) else {
+                return false;
+            };
+            return match rest.strip_prefix('.') {
+                None if rest.is_empty() => visit_json(v, visit),
+                Some(tail) => visit_path(v, tail, visit),
+                None => continue,
+            };
+        }
+        false
+    }
+
+    /// True when some leaf below `path` has a value: `path` names an object of the document.
+    fn is_object_path(&self, path: &str) -> bool {
+        let below = |p: &str| {
+            p.strip_prefix(path)
+                .is_some_and(|rest| rest.starts_with('.'))
+        };
+        LEAF_PATHS
+            .iter()
+            .filter(|p| below(p))
+            .any(|p| self.any_value(p, &mut |_| true))
+            || (path == "aws.cloudtrail.resources" && !self.resources().is_empty())
+    }
+}
+
+impl Document for CloudTrailView<'_> {
+    fn any_value(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        let ui = |k: &'static str| ["userIdentity", k];
+        match path {
+            // Constants: the data stream and the integration (event.kind from the
+            // categorisation script; cloud.provider from the aws-s3 input).
+            "event.dataset" | "data_stream.dataset" => visit(Value::Str("aws.cloudtrail")),
+            "data_stream.type" => visit(Value::Str("logs")),
+            "event.module" | "cloud.provider" => visit(Value::Str("aws")),
+            "event.kind" => visit(Value::Str("event")),
+            "ecs.version" => visit(Value::Str("8.11.0")),
+
+            "@timestamp" => self
+                .cache
+                .timestamp
+                .get_or_init(|| self.str(&["eventTime"]).and_then(iso8601_to_es))
+                .as_deref()
+                .is_some_and(|s| visit(Value::Str(s))),
+            "event.provider" => self.visit_src(&["eventSource"], visit),
+            "event.action" => self.visit_src(&["eventName"], visit),
+            "event.id" => self.visit_src(&["eventID"], visit),
+            "event.outcome" => visit(Value::Str(self.outcome())),
+            "event.category" => categorization(self.event_action().unwrap_or(""))
+                .is_some_and(|(c, _)| Self::visit_strs(c, visit)),
+            "event.type" => {
+                let types = categorization(self.event_action().unwrap_or(""))
+                    .map_or(&["info"][..], |(_, t)| t);
+                Self::visit_strs(types, visit)
+            }
+            "cloud.region" => self.visit_src(&["awsRegion"], visit),
+            "cloud.account.id" => self
+                .cloud_account_id()
+                .is_some_and(|v| visit_json(v, visit)),
+            "source.address" => self.visit_src(&["sourceIPAddress"], visit),
+            // grok `^%{IP:source.ip}$`.
+            "source.ip" => self
+                .str(&["sourceIPAddress"])
+                .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+                .is_some_and(|s| visit(Value::Str(s))),
+            "user_agent.original" => self.visit_src(&["userAgent"], visit),
+            "user.id" => self.user_id().is_some_and(|v| visit_json(v, visit)),
+            "user.name" => self.user_name().is_some_and(|v| visit_json(v, visit)),
+            // `set user.email` when `user.name` has an `@` after its first character.
+            "user.email" => self
+                .user_name()
+                .and_then(Json::as_str)
+                .filter(|n| n.find('@').is_some_and(|i| i > 0))
+                .is_some_and(|n| visit(Value::Str(n))),
+            "user.changes.name" => self.visit_user_changes_name(visit),
+            "user.target.id" => self.visit_src(&["responseElements", "user", "userId"], visit),
+            "user.target.name" => self.visit_src(&["requestParameters", "userName"], visit),
+            "group.id" => self.visit_src(&["responseElements", "group", "groupId"], visit),
+            "group.name" => self.visit_src(&["requestParameters", "groupName"], visit),
+            "related.user" => Self::visit_strs(self.related_user(), visit),
+            "tls.version_protocol" => self.tls_protocol().is_some_and(|s| visit(Value::Str(s))),
+            "tls.version" => self.visit_tls_version(visit),
+            "tls.cipher" => self
+                .tls("cipherSuite")
+                .is_some_and(|v| visit_json(v, visit)),
+            "tls.client.server_name" => self
+                .tls("clientProvidedHostHeader")
+                .is_some_and(|v| visit_json(v, visit)),
+
+            "aws.cloudtrail.event_version" => self.visit_src(&["eventVersion"], visit),
+            "aws.cloudtrail.event_category" => self.visit_src(&["eventCategory"], visit),
+            "aws.cloudtrail.event_type" => self.visit_src(&["eventType"], visit),
+            "aws.cloudtrail.api_version" => self.visit_src(&["apiVersion"], visit),
+            "aws.cloudtrail.management_event" => self.visit_src(&["managementEvent"], visit),
+            "aws.cloudtrail.read_only" => self.visit_src(&["readOnly"], visit),
+            "aws.cloudtrail.request_id" => self.visit_src(&["requestID"], visit),
+            "aws.cloudtrail.recipient_account_id" => self.visit_src(&["recipientAccountId"], visit),
+            // The pipeline renames `json.sharedEventId`; CloudTrail spells it `sharedEventID`,
+            // so in practice this field is never set. Reproduced as is.
+            "aws.cloudtrail.shared_event_id" => self.visit_src(&["sharedEventId"], visit),
+            "aws.cloudtrail.vpc_endpoint_id" => self.visit_src(&["vpcEndpointId"], visit),
+            "aws.cloudtrail.session_credential_from_console" => {
+                self.visit_src(&["sessionCredentialFromConsole"], visit)
+            }
+            "aws.cloudtrail.error_code" => self.visit_src(&["errorCode"], visit),
+            "aws.cloudtrail.error_message" => self.visit_src(&["errorMessage"], visit),
+            "aws.cloudtrail.user_identity.type" => self.visit_src(&ui("type"), visit),
+            "aws.cloudtrail.user_identity.arn" => self.visit_src(&ui("arn"), visit),
+            "aws.cloudtrail.user_identity.access_key_id" => {
+                self.visit_src(&ui("accessKeyId"), visit)
+            }
+            "aws.cloudtrail.user_identity.invoked_by" => self.visit_src(&ui("invokedBy"), visit),
+            "aws.cloudtrail.user_identity.session_context.mfa_authenticated" => self.visit_src(
+                &[
+                    "userIdentity",
+                    "sessionContext",
+                    "attributes",
+                    "mfaAuthenticated",
+                ],
+                visit,
+            ),
+            "aws.cloudtrail.user_identity.session_context.creation_date" => self
+                .cache
+                .creation_date
+                .get_or_init(|| {
+                    self.str(&[
+                        "userIdentity",
+                        "sessionContext",
+                        "attributes",
+                        "creationDate",
+                    ])
+                    .and_then(iso8601_to_es)
+                })
+                .as_deref()
+                .is_some_and(|s| visit(Value::Str(s))),
+            "aws.cloudtrail.user_identity.session_context.session_issuer.type" => self.visit_src(
+                &["userIdentity", "sessionContext", "sessionIssuer", "type"],
+                visit,
+            ),
+            "aws.cloudtrail.user_identity.session_context.session_issuer.principal_id" => self
+                .visit_src(
+                    &[
+                        "userIdentity",
+                        "sessionContext",
+                        "sessionIssuer",
+                        "principalId",
+                    ],
+                    visit,
+                ),
+            "aws.cloudtrail.user_identity.session_context.session_issuer.arn" => self.visit_src(
+                &["userIdentity", "sessionContext", "sessionIssuer", "arn"],
+                visit,
+            ),
+            "aws.cloudtrail.user_identity.session_context.session_issuer.account_id" => self
+                .visit_src(
+                    &[
+                        "userIdentity",
+                        "sessionContext",
+                        "sessionIssuer",
+                        "accountId",
+                    ],
+                    visit,
+                ),
+            // `MobileVersion != 'No'` and `MFAUsed != 'No'` in the ConsoleLogin script.
+            "aws.cloudtrail.console_login.additional_eventdata.mobile_version" => self
+                .console_login("MobileVersion")
+                .is_some_and(|v| visit(Value::Bool(v.as_str() != Some("No")))),
+            "aws.cloudtrail.console_login.additional_eventdata.mfa_used" => self
+                .console_login("MFAUsed")
+                .is_some_and(|v| visit(Value::Bool(v.as_str() != Some("No")))),
+            "aws.cloudtrail.console_login.additional_eventdata.login_to" => self
+                .console_login("LoginTo")
+                .is_some_and(|v| visit_json(v, visit)),
+            "aws.cloudtrail.request_parameters"
+            | "aws.cloudtrail.response_elements"
+            | "aws.cloudtrail.additional_eventdata"
+            | "aws.cloudtrail.service_event_details" => Blob::from_string_path(path)
+                .and_then(|b| self.indexed_blob_string(b))
+                .is_some_and(|s| visit(Value::Str(s))),
+            _ => {
+                if let Some(rest) = path.strip_prefix("aws.cloudtrail.resources.") {
+                    return self
+                        .resources()
+                        .iter()
+                        .any(|r| ResourceDoc(r).any_value(rest, visit));
+                }
+                if path.starts_with("aws.cloudtrail.flattened.") {
+                    return self.visit_flattened(path, visit);
+                }
+                self.is_object_path(path) && visit(Value::Object)
+            }
+        }
+    }
+
+    fn any_leaf(&self, visit: &mut dyn FnMut(&str, Value<'_>) -> bool) -> bool {
+        let mut buf = String::new();
+        for p in LEAF_PATHS {
+            let hit = if let Some((_, blob, key)) = FLATTENED_ROOTS.iter().find(|r| r.0 == *p) {
+                self.flattened_root(key, *blob).is_some_and(|v| {
+                    buf.clear();
+                    buf.push_str(p);
+                    visit_leaves(v, &mut buf, visit)
+                })
+            } else {
+                self.any_value(p, &mut |v| visit(p, v))
+            };
+            if hit {
+                return true;
+            }
+        }
+        self.resources()
+            .iter()
+            .any(|r| ResourceDoc(r).any_extra_leaf(&mut buf, visit))
+    }
+
+    fn any_object(&self, path: &str, visit: &mut dyn FnMut(&dyn Document) -> bool) -> bool {
+        if path == "aws.cloudtrail.resources" {
+            return self.resources().iter().any(|r| visit(&ResourceDoc(r)));
+        }
+        for (root, blob, key) in FLATTENED_ROOTS {
+            let rest = match path.strip_prefix(root) {
+                Some("") => "",
+                Some(r) if r.starts_with('.') => &r[1..],
+                _ => continue,
+            };
+            let Some(v) = self.flattened_root(key, blob) else {
+                return false;
+            };
+            return visit_objects(v, rest, &mut |o| visit(&PrunedJson(o)));
+        }
+        self.is_object_path(path)
+            && visit(&Prefixed {
+                view: self,
+                prefix: path,
+            })
+    }
+}
+
+/// An object of the view seen as a document of its own (KQL nested queries on ECS objects):
+/// paths are looked up below `prefix`.
+struct Prefixed<'v, 'a> {
+    view: &'v CloudTrailView<'a>,
+    prefix: &'v str,
+}
+
+impl Document for Prefixed<'_, '_> {
+    fn any_value(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        self.view
+            .any_value(&format!("{}.{path}", self.prefix), visit)
+    }
+
+    fn any_leaf(&self, visit: &mut dyn FnMut(&str, Value<'_>) -> bool) -> bool {
+        let prefix = self.prefix;
+        self.view.any_leaf(&mut |p, v| {
+            p.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('.'))
+                .is_some_and(|rel| visit(rel, v))
+        })
+    }
+
+    fn any_object(&self, path: &str, visit: &mut dyn FnMut(&dyn Document) -> bool) -> bool {
+        self.view
+            .any_object(&format!("{}.{path}", self.prefix), visit)
+    }
+}
