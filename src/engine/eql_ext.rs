@@ -58,7 +58,7 @@ enum Re {
         negated: bool,
     },
     Concat(Vec<Re>),
-    Alt(Box<Re>, Box<Re>),
+    Alt(Vec<Re>),
     Repeat(Box<Re>, u32, Option<u32>),
 }
 
@@ -72,6 +72,7 @@ impl Regexp {
             s: &chars,
             i: 0,
             ci: case_insensitive,
+            depth: 0,
         };
         let re = if chars.is_empty() {
             Re::Empty
@@ -162,16 +163,25 @@ fn emit(re: &Re, prog: &mut Vec<Inst>) -> Result<(), RegexpError> {
                 emit(p, prog)?;
             }
         }
-        Re::Alt(a, b) => {
-            let split = prog.len();
-            prog.push(Inst::Fail);
-            emit(a, prog)?;
-            let jmp = prog.len();
-            prog.push(Inst::Fail);
-            let b_start = prog.len();
-            emit(b, prog)?;
-            prog[split] = Inst::Split(split + 1, b_start);
-            prog[jmp] = Inst::Jmp(prog.len());
+        Re::Alt(alternatives) => {
+            let mut jumps = Vec::new();
+            let last = alternatives.len().saturating_sub(1);
+            for (k, alt) in alternatives.iter().enumerate() {
+                let split = prog.len();
+                if k < last {
+                    prog.push(Inst::Fail);
+                }
+                emit(alt, prog)?;
+                if k < last {
+                    jumps.push(prog.len());
+                    prog.push(Inst::Fail);
+                    prog[split] = Inst::Split(split + 1, prog.len());
+                }
+            }
+            let end = prog.len();
+            for j in jumps {
+                prog[j] = Inst::Jmp(end);
+            }
         }
         Re::Repeat(inner, min, max) => {
             for _ in 0..*min {
@@ -210,7 +220,12 @@ struct ReParser<'a> {
     s: &'a [char],
     i: usize,
     ci: bool,
+    /// Group nesting depth, bounded so hostile patterns cannot overflow the stack.
+    depth: usize,
 }
+
+/// Deeper group nesting or longer quantifier stacks are refused.
+const MAX_NESTING: usize = 64;
 
 impl ReParser<'_> {
     fn err(&self, message: &str) -> RegexpError {
@@ -241,12 +256,15 @@ impl ReParser<'_> {
     }
 
     fn union(&mut self) -> Result<Re, RegexpError> {
-        let left = self.concat()?;
-        if self.eat('|') {
-            let right = self.union()?;
-            return Ok(Re::Alt(Box::new(left), Box::new(right)));
+        let mut alternatives = vec![self.concat()?];
+        while self.eat('|') {
+            alternatives.push(self.concat()?);
         }
-        Ok(left)
+        Ok(if alternatives.len() == 1 {
+            alternatives.remove(0)
+        } else {
+            Re::Alt(alternatives)
+        })
     }
 
     fn concat(&mut self) -> Result<Re, RegexpError> {
@@ -267,7 +285,7 @@ impl ReParser<'_> {
 
     fn repeat(&mut self) -> Result<Re, RegexpError> {
         let mut e = self.class_or_simple()?;
-        loop {
+        for _ in 0..=MAX_NESTING {
             let (min, max) = match self.peek() {
                 Some('?') => (0, Some(1)),
                 Some('*') => (0, None),
@@ -299,6 +317,7 @@ impl ReParser<'_> {
                 Re::Repeat(Box::new(e), min, max)
             };
         }
+        Err(self.err("too many stacked quantifiers"))
     }
 
     fn count(&mut self) -> Result<u32, RegexpError> {
@@ -383,7 +402,12 @@ impl ReParser<'_> {
                 if self.eat(')') {
                     return Ok(Re::Empty);
                 }
+                if self.depth >= MAX_NESTING {
+                    return Err(self.err("groups nested too deep"));
+                }
+                self.depth += 1;
                 let e = self.union()?;
+                self.depth -= 1;
                 if !self.eat(')') {
                     return Err(self.err("expected ')'"));
                 }
