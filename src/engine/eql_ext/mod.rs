@@ -1,5 +1,5 @@
 //! IR pieces only EQL needs: Lucene regular expressions (EQL `regex` / `regex~`, see
-//! [`regexp`]) and the field-against-field `stringContains` that Elasticsearch runs as a script.
+//! `regexp`) and the field-against-field `stringContains` that Elasticsearch runs as a script.
 mod regexp;
 
 pub use regexp::{Regexp, RegexpError};
