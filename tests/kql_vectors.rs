@@ -32,6 +32,7 @@ fn agrees_with_the_reference_evaluator_on_every_vector() {
     let mut parse_failures = Vec::new();
     let mut disagreements = Vec::new();
     let (mut agreed, mut compared, mut skipped) = (0usize, 0usize, 0usize);
+    let started = std::time::Instant::now();
     for q in &queries {
         let verdict = verdicts
             .get(&q.id)
@@ -69,7 +70,11 @@ fn agrees_with_the_reference_evaluator_on_every_vector() {
         }
     }
     println!(
-        "kql vectors: {agreed}/{compared} pairs agree ({skipped} skipped as reference errors)"
+        "kql vectors: {agreed}/{compared} pairs agree ({skipped} skipped as reference errors); \
+         {} of {} queries parsed; parsed and evaluated in {:?}",
+        queries.len() - parse_failures.len(),
+        queries.len(),
+        started.elapsed()
     );
     for f in &parse_failures {
         println!("PARSE FAILURE {f}");

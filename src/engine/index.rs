@@ -91,6 +91,22 @@ mod tests {
     }
 
     #[test]
+    fn works_on_lowered_kql() {
+        let expr = crate::kql::parse(
+            "event.dataset:aws.cloudtrail and event.provider:rds.amazonaws.com \
+             and event.action:(CreateDBCluster or CreateGlobalCluster) and not event.outcome:failure",
+        )
+        .unwrap();
+        assert_eq!(
+            required_equalities(&expr, "event.action"),
+            strs(&["CreateDBCluster", "CreateGlobalCluster"])
+        );
+        assert_eq!(required_equalities(&expr, "event.outcome"), None);
+        let wild = crate::kql::parse("event.action:(Create* or DeleteDBCluster)").unwrap();
+        assert_eq!(required_equalities(&wild, "event.action"), None);
+    }
+
+    #[test]
     fn unconstrained_shapes_give_none() {
         let a = "f";
         let wildcard = Expr::Field {

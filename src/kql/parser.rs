@@ -412,4 +412,41 @@ mod tests {
             );
         }
     }
+
+    /// Arbitrary input never panics the parser, and every error span lies inside the query (on
+    /// character boundaries) so rendering it is safe.
+    #[test]
+    fn arbitrary_input_gives_a_tree_or_a_well_formed_error() {
+        let alphabet: Vec<char> = "ab.:*?()\\{}<>=\" \t\nornotand5é/-".chars().collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let doc =
+            serde_json::json!({"a": ["é/5", 5, 5.5, true, null, {"b": "ab*"}], "b": {"a": "x\ny"}});
+        for _ in 0..20_000 {
+            let len = (next() % 16) as usize;
+            let query: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let parsed = parse(&query);
+            if let Ok(expr) = &parsed {
+                // Evaluation of whatever parsed must not panic either.
+                let _ = crate::engine::matches(expr, &crate::engine::JsonDocument(&doc));
+            }
+            if let Err(err) = parsed {
+                for span in std::iter::once(&err.span).chain(err.opened_at.as_ref()) {
+                    assert!(
+                        span.start <= span.end && span.end <= query.len(),
+                        "{query:?}: {span:?}"
+                    );
+                    assert!(query.is_char_boundary(span.start) && query.is_char_boundary(span.end));
+                }
+                assert!(err.render(&query).starts_with(&err.message));
+            }
+        }
+    }
 }

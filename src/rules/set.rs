@@ -151,7 +151,16 @@ fn compile_file(text: &str) -> Result<(Rule, Expr), (Option<Rule>, String)> {
     let language = rule.language.as_deref().unwrap_or("kuery");
     let compiled = match language {
         "kuery" => crate::kql::parse(query).map_err(|e| format!("KQL error: {e}")),
-        "eql" => crate::eql::parse(query).map_err(|e| match e {
+        // The detection engine sends a rule's `event_category_override` as the EQL search's
+        // `event_category_field` (Elastic's AWS `info where` rules use `event.type`).
+        "eql" => crate::eql::parse_with_category_field(
+            query,
+            rule.extra
+                .get("event_category_override")
+                .and_then(|v| v.as_str())
+                .unwrap_or(crate::eql::DEFAULT_EVENT_CATEGORY_FIELD),
+        )
+        .map_err(|e| match e {
             crate::eql::Error::Unsupported(what) => format!("unsupported EQL: {what}"),
             other => format!("EQL error: {other}"),
         }),
