@@ -206,6 +206,7 @@ mod tests {
             Expr::Field { path, matcher } => format!("{path}{}", matcher_str(matcher)),
             Expr::AnyField(matcher) => format!("*{}", matcher_str(matcher)),
             Expr::Nested { path, inner } => format!("{path}{{{}}}", show(inner)),
+            other => format!("{other:?}"),
         }
     }
 
@@ -240,6 +241,7 @@ mod tests {
                 format!("{op}{bound:?}")
             }
             Matcher::Cidr(c) => format!(" in {}/{}", c.addr, c.prefix_len),
+            other => format!(" {other:?}"),
         }
     }
 
