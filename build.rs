@@ -31,9 +31,16 @@ fn main() -> io::Result<()> {
         println!("cargo:rerun-if-changed={}", dir.display());
     }
     let mut code = String::from("/// (origin, file name, contents)\npub static EMBEDDED_RULES: &[(RuleOrigin, &str, &str)] = &[\n");
-    for (origin, files, base) in [("Project", &project, manifest.join("rules")), ("Extra", &extra, PathBuf::new())] {
+    for (origin, files, base) in [
+        ("Project", &project, manifest.join("rules")),
+        ("Extra", &extra, PathBuf::new()),
+    ] {
         for path in files {
-            let name = path.strip_prefix(&base).unwrap_or(path).display().to_string();
+            let name = path
+                .strip_prefix(&base)
+                .unwrap_or(path)
+                .display()
+                .to_string();
             code.push_str(&format!(
                 "    (RuleOrigin::{origin}, {name:?}, include_str!({:?})),\n",
                 path.display().to_string()

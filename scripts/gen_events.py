@@ -177,11 +177,59 @@ def events(out):
     k2 = f"{prefix}/{ACCOUNT}_CloudTrail_{REGION}_20261122T1410Z_Demo0002.json"
     write_object(os.path.join(out, "cloudtrail", k1), first)
     write_object(os.path.join(out, "cloudtrail", k2), second, compress=False)
-    size = os.path.getsize(os.path.join(out, "cloudtrail", k1))
-    payload = s3_notification(BUCKET, k1, size)
-    with open(os.path.join(out, "s3-put.json"), "w") as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
+    size1 = os.path.getsize(os.path.join(out, "cloudtrail", k1))
+    size2 = os.path.getsize(os.path.join(out, "cloudtrail", k2))
+    note1 = s3_notification(BUCKET, k1, size1)
+    note2 = s3_notification(BUCKET, k2, size2)
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-22T14:00:00.000Z",
+                  "Bucket": BUCKET, "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:trailwatch-objects"
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:cloudtrail-objects"
+
+    def sqs_message(i, body):
+        return {"messageId": f"0c9f1b7e-0000-4000-8000-00000000000{i}", "receiptHandle": f"AQEBexample{i}==",
+                "body": body, "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795356900000",
+                "SenderId": "AIDAEXAMPLES3", "ApproximateFirstReceiveTimestamp": "1795356900001"},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn, "awsRegion": REGION}
+
+    def eventbridge(key, size):
+        return {"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103", "detail-type": "Object Created",
+                "source": "aws.s3", "account": ACCOUNT, "time": "2026-11-22T14:15:00Z", "region": REGION,
+                "resources": [f"arn:aws:s3:::{BUCKET}"],
+                "detail": {"version": "0", "bucket": {"name": BUCKET},
+                           "object": {"key": key, "size": size, "etag": "b1946ac92492d2347c6235b4d2611184",
+                                      "sequencer": "00617F08299329D189"},
+                           "request-id": "N4N7GDK58NMKJ12R", "requester": ACCOUNT, "source-ip-address": "10.0.0.1",
+                           "reason": "PutObject"}}
+
+    sns_envelope = {"Type": "Notification", "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                    "TopicArn": topic_arn, "Subject": "Amazon S3 Notification", "Message": json.dumps(note2),
+                    "Timestamp": "2026-11-22T14:15:00.000Z", "SignatureVersion": "1",
+                    "Signature": "EXAMPLE", "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/example.pem",
+                    "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"}
+    payloads = {
+        # S3 → Lambda directly (a bucket created by the stack).
+        "s3-put.json": note1,
+        # S3 → SQS → Lambda (an existing or organization trail bucket): three messages, one an
+        # s3:TestEvent that S3 sends when the notification is configured (ignored).
+        "sqs.json": {"Records": [sqs_message(1, json.dumps(note1)), sqs_message(2, json.dumps(note2)),
+                                 sqs_message(3, json.dumps(test_event))]},
+        # S3 → SNS → Lambda (fan-out of the trail's notifications).
+        "sns.json": {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+                                  "EventSubscriptionArn": f"{topic_arn}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
+                                  "Sns": {**{k: v for k, v in sns_envelope.items() if k != "SigningCertUrl" and k != "UnsubscribeUrl"},
+                                          "SigningCertUrl": sns_envelope["SigningCertUrl"],
+                                          "UnsubscribeUrl": sns_envelope["UnsubscribeUrl"], "MessageAttributes": {}}}]},
+        # S3 → EventBridge → Lambda ("Object Created" events enabled on the bucket).
+        "eventbridge.json": eventbridge(k2, size2),
+        # S3 → SNS → SQS → Lambda (without raw message delivery: the SQS body is the SNS envelope).
+        "sqs-sns.json": {"Records": [sqs_message(4, json.dumps(sns_envelope))]},
+    }
+    for name, payload in payloads.items():
+        with open(os.path.join(out, name), "w") as f:
+            json.dump(payload, f, indent=2)
+            f.write("\n")
 
 
 def bulk(path, n):

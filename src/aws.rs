@@ -7,6 +7,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 
+use crate::detector::{Detector, DetectorError};
 use crate::handler::Handler;
 use crate::rules::RuleSet;
 use crate::sink::SnsSink;
@@ -29,26 +30,31 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 /// Why the handler could not be built.
 #[derive(Debug, thiserror::Error)]
-#[error("ALERT_TOPIC_ARN is not set: the SNS topic to publish alerts to is required")]
-pub struct MissingTopic;
+pub enum SetupError {
+    #[error("ALERT_TOPIC_ARN is not set: the SNS topic to publish alerts to is required")]
+    MissingTopic,
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+}
 
 /// The production handler: S3 source, SNS sink, the compiled-in rules.
 pub async fn handler(
     config: Config,
-    rules: Arc<RuleSet>,
-) -> Result<Handler<S3Source, SnsSink>, MissingTopic> {
-    let topic = config.topic_arn.clone().ok_or(MissingTopic)?;
+    rules: RuleSet,
+) -> Result<Handler<S3Source, SnsSink>, SetupError> {
+    let topic = config.topic_arn.clone().ok_or(SetupError::MissingTopic)?;
+    let detector = Arc::new(Detector::from_config(rules, &config)?);
     let sdk = sdk_config().await;
     Ok(Handler {
         source: S3Source::new(aws_sdk_s3::Client::new(&sdk)),
         sink: SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic),
-        rules,
+        detector,
         config,
     })
 }
 
 /// Compiles the embedded rules and logs the count and how long it took.
-pub fn load_rules() -> Arc<RuleSet> {
+pub fn load_rules() -> RuleSet {
     let rules = RuleSet::embedded();
     tracing::info!(
         rules = rules.rules.len(),
@@ -56,5 +62,5 @@ pub fn load_rules() -> Arc<RuleSet> {
         compile_us = rules.compile_time.as_micros() as u64,
         "rule set compiled"
     );
-    Arc::new(rules)
+    rules
 }

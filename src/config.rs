@@ -93,14 +93,28 @@ mod tests {
     #[test]
     fn defaults_and_overrides() {
         assert_eq!(config(&[]).unwrap(), Config::default());
-        let c = config(&[("ALERT_TOPIC_ARN", "arn:t"), ("MAX_ALERTS_PER_RULE", "5"), ("PUBLISH_BUILDING_BLOCKS", "TRUE")]).unwrap();
-        assert_eq!((c.topic_arn.as_deref(), c.max_alerts_per_rule, c.publish_building_blocks), (Some("arn:t"), 5, true));
+        let c = config(&[
+            ("ALERT_TOPIC_ARN", "arn:t"),
+            ("MAX_ALERTS_PER_RULE", "5"),
+            ("PUBLISH_BUILDING_BLOCKS", "TRUE"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                c.topic_arn.as_deref(),
+                c.max_alerts_per_rule,
+                c.publish_building_blocks
+            ),
+            (Some("arn:t"), 5, true)
+        );
     }
 
     #[test]
     fn bad_values_name_the_variable() {
         let e = config(&[("MAX_ALERTS_PER_RULE", "lots")]).unwrap_err();
-        assert!(e.to_string().starts_with("environment variable MAX_ALERTS_PER_RULE=\"lots\""));
+        assert!(e
+            .to_string()
+            .starts_with("environment variable MAX_ALERTS_PER_RULE=\"lots\""));
         assert!(config(&[("PUBLISH_BUILDING_BLOCKS", "maybe")]).is_err());
     }
 }

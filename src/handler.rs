@@ -9,9 +9,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::alert::Alert;
 use crate::config::Config;
-use crate::rules::RuleSet;
+use crate::detector::{publishable, Detector};
 use crate::scan::{scan_object, ObjectReport};
 use crate::sink::AlertSink;
 use crate::source::ObjectSource;
@@ -31,7 +30,7 @@ pub enum HandlerError {
 pub struct Handler<S, K> {
     pub source: S,
     pub sink: K,
-    pub rules: Arc<RuleSet>,
+    pub detector: Arc<Detector>,
     pub config: Config,
 }
 
@@ -56,7 +55,11 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         let failures: Vec<&ObjectOutcome> =
             outcomes.iter().filter(|o| o.failure.is_some()).collect();
         if batch.from_sqs {
-            let mut ids: Vec<String> = batch.bad_messages.iter().map(|(id, _)| id.clone()).collect();
+            let mut ids: Vec<String> = batch
+                .bad_messages
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect();
             for (id, reason) in &batch.bad_messages {
                 tracing::error!(message_id = %id, error = %reason, "unusable SQS message");
             }
@@ -67,7 +70,10 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                     }
                 }
             }
-            let items: Vec<Value> = ids.iter().map(|id| json!({ "itemIdentifier": id })).collect();
+            let items: Vec<Value> = ids
+                .iter()
+                .map(|id| json!({ "itemIdentifier": id }))
+                .collect();
             return Ok(json!({ "batchItemFailures": items }));
         }
         if !failures.is_empty() {
@@ -104,20 +110,21 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                 return outcome;
             }
         };
-        let rules = Arc::clone(&self.rules);
+        let detector = Arc::clone(&self.detector);
         let name = object.to_string();
         // Decompression and evaluation are CPU work on a blocking read: off the async runtime.
-        let report = match tokio::task::spawn_blocking(move || scan_object(&name, body, &rules)).await {
-            Ok(report) => report,
-            Err(e) => {
-                outcome.failure = Some(format!("{object}: scan task failed: {e}"));
-                return outcome;
-            }
-        };
+        let report =
+            match tokio::task::spawn_blocking(move || scan_object(&name, body, &detector)).await {
+                Ok(report) => report,
+                Err(e) => {
+                    outcome.failure = Some(format!("{object}: scan task failed: {e}"));
+                    return outcome;
+                }
+            };
         if let Some(e) = &report.error {
             outcome.failure = Some(format!("{object}: {e}"));
         }
-        let alerts = self.publishable(&report.alerts);
+        let alerts = publishable(&report.alerts, &self.config);
         if !alerts.is_empty() {
             match self.sink.publish(&alerts).await {
                 Ok(()) => outcome.published = alerts.len(),
@@ -145,15 +152,6 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         );
         outcome.report = Some(report);
         outcome
-    }
-
-    /// The alerts that go to the sink: building blocks only when configured.
-    fn publishable(&self, alerts: &[Alert]) -> Vec<Alert> {
-        alerts
-            .iter()
-            .filter(|a| self.config.publish_building_blocks || !a.building_block)
-            .cloned()
-            .collect()
     }
 }
 

@@ -15,6 +15,7 @@ pub mod alert;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod config;
+pub mod detector;
 pub mod ecs;
 pub mod engine;
 pub mod eql;
@@ -29,5 +30,6 @@ pub mod source;
 pub mod trigger;
 
 pub use config::Config;
+pub use detector::Detector;
 pub use rules::{CompiledRule, RuleSet};
 pub use scan::{scan_object, ObjectReport};

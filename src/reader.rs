@@ -68,7 +68,10 @@ pub fn open<'a, R: Read + 'a>(input: R) -> Records<Box<dyn BufRead + 'a>> {
         Err(_) => false, // the error resurfaces on the first read below
     };
     let inner: Box<dyn BufRead + 'a> = if gzip {
-        Box::new(BufReader::with_capacity(256 << 10, MultiGzDecoder::new(input)))
+        Box::new(BufReader::with_capacity(
+            256 << 10,
+            MultiGzDecoder::new(input),
+        ))
     } else {
         Box::new(input)
     };
@@ -79,9 +82,13 @@ pub fn open<'a, R: Read + 'a>(input: R) -> Records<Box<dyn BufRead + 'a>> {
 enum State {
     Start,
     /// Inside the top-level object, before a key (or its closing brace).
-    Keys { first: bool },
+    Keys {
+        first: bool,
+    },
     /// Inside `Records`, before an element (or the closing bracket).
-    Array { first: bool },
+    Array {
+        first: bool,
+    },
     Done,
 }
 
@@ -468,7 +475,10 @@ mod tests {
         for input in [json.to_vec(), gzip(json)] {
             let (ok, errs) = read_all(&input);
             assert!(errs.is_empty(), "{errs:?}");
-            let names: Vec<_> = ok.iter().map(|v| v["eventName"].as_str().unwrap()).collect();
+            let names: Vec<_> = ok
+                .iter()
+                .map(|v| v["eventName"].as_str().unwrap())
+                .collect();
             assert_eq!(names, ["A", "B"]);
         }
     }
@@ -509,15 +519,32 @@ mod tests {
         let cases: [(&[u8], &str); 6] = [
             (b"", "empty object"),
             (b"  \n", "empty object"),
-            (br#"{"digestStartTime":"x","digestEndTime":"y"}"#, "CloudTrail digest object (no events)"),
-            (br#"{"Records":null}"#, "not CloudTrail JSON at byte 11: \"Records\" is null, not a list"),
-            (br#"[1,2]"#, "not CloudTrail JSON at byte 0: expected a JSON object, found '['"),
-            (br#"{"other":1}"#, "not CloudTrail JSON at byte 11: no \"Records\" array"),
+            (
+                br#"{"digestStartTime":"x","digestEndTime":"y"}"#,
+                "CloudTrail digest object (no events)",
+            ),
+            (
+                br#"{"Records":null}"#,
+                "not CloudTrail JSON at byte 11: \"Records\" is null, not a list",
+            ),
+            (
+                br#"[1,2]"#,
+                "not CloudTrail JSON at byte 0: expected a JSON object, found '['",
+            ),
+            (
+                br#"{"other":1}"#,
+                "not CloudTrail JSON at byte 11: no \"Records\" array",
+            ),
         ];
         for (input, want) in cases {
             let (ok, errs) = read_all(input);
             assert!(ok.is_empty());
-            assert_eq!(errs, [want.to_string()], "input {:?}", String::from_utf8_lossy(input));
+            assert_eq!(
+                errs,
+                [want.to_string()],
+                "input {:?}",
+                String::from_utf8_lossy(input)
+            );
         }
         let (_, errs) = read_all(&gzip(b""));
         assert_eq!(errs, ["empty object"]);

@@ -4,9 +4,9 @@ use std::io::Read;
 use std::time::Instant;
 
 use crate::alert::Alert;
+use crate::detector::Detector;
 use crate::ecs::CloudTrailView;
 use crate::reader::{self, ReadError};
-use crate::rules::RuleSet;
 
 /// At most this many bad-record messages are kept per object (all are counted).
 const KEEP_BAD_RECORD_MESSAGES: usize = 10;
@@ -23,6 +23,8 @@ pub struct ObjectReport {
     /// The first few bad-record messages.
     pub bad_record_messages: Vec<String>,
     pub alerts: Vec<Alert>,
+    /// Matches dropped by an exception.
+    pub excepted: usize,
     /// Set when the object could not be read to its end (alerts found before the damage are kept).
     pub error: Option<ReadError>,
     /// A CloudTrail digest object: no events, not an error.
@@ -39,8 +41,8 @@ impl ObjectReport {
     }
 }
 
-/// Scans one object's bytes (gzip or plain JSON) with `rules`.
-pub fn scan_object(object: &str, input: impl Read, rules: &RuleSet) -> ObjectReport {
+/// Scans one object's bytes (gzip or plain JSON) with `detector`.
+pub fn scan_object(object: &str, input: impl Read, detector: &Detector) -> ObjectReport {
     let start = Instant::now();
     let mut report = ObjectReport {
         object: object.to_owned(),
@@ -48,6 +50,7 @@ pub fn scan_object(object: &str, input: impl Read, rules: &RuleSet) -> ObjectRep
         bad_records: 0,
         bad_record_messages: Vec::new(),
         alerts: Vec::new(),
+        excepted: 0,
         error: None,
         digest: false,
         bytes: 0,
@@ -76,9 +79,7 @@ pub fn scan_object(object: &str, input: impl Read, rules: &RuleSet) -> ObjectRep
         };
         report.records += 1;
         let view = CloudTrailView::new(&record);
-        for rule in rules.matches_document(&view) {
-            report.alerts.push(Alert::new(&rule.rule, &view, &record));
-        }
+        report.excepted += detector.detect(&view, &record, &mut report.alerts);
     }
     report.bytes = records.bytes_read();
     report.millis = start.elapsed().as_millis();

@@ -100,7 +100,10 @@ pub fn parse(payload: &Value) -> Result<Batch, TriggerError> {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
-                let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
+                let body = record
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 if let Err(e) = notification_text(body, Some(&id), &mut batch) {
                     batch.bad_messages.push((id, e.0));
                 }
@@ -128,7 +131,10 @@ fn notification_text(
     let value: Value = serde_json::from_str(text)
         .map_err(|e| TriggerError(format!("message body is not JSON: {e}")))?;
     if value.get("Type").and_then(Value::as_str) == Some("Notification") {
-        let inner = value.get("Message").and_then(Value::as_str).unwrap_or_default();
+        let inner = value
+            .get("Message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         return notification_text(inner, message_id, batch);
     }
     if value.get("detail-type").is_some() {
@@ -151,7 +157,11 @@ fn notification_text(
     Ok(())
 }
 
-fn s3_record(record: &Value, message_id: Option<&str>, batch: &mut Batch) -> Result<(), TriggerError> {
+fn s3_record(
+    record: &Value,
+    message_id: Option<&str>,
+    batch: &mut Batch,
+) -> Result<(), TriggerError> {
     let r: S3Record = serde_json::from_value(record.clone())
         .map_err(|e| TriggerError(format!("bad S3 record: {e}")))?;
     push_s3(r, message_id, batch);
@@ -173,7 +183,10 @@ fn push_s3(r: S3Record, message_id: Option<&str>, batch: &mut Batch) {
 }
 
 fn eventbridge(event: &Value, batch: &mut Batch) -> Result<(), TriggerError> {
-    let detail_type = event.get("detail-type").and_then(Value::as_str).unwrap_or_default();
+    let detail_type = event
+        .get("detail-type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if detail_type != "Object Created" {
         batch.ignored += 1;
         return Ok(());
@@ -181,7 +194,9 @@ fn eventbridge(event: &Value, batch: &mut Batch) -> Result<(), TriggerError> {
     let bucket = event.pointer("/detail/bucket/name").and_then(Value::as_str);
     let key = event.pointer("/detail/object/key").and_then(Value::as_str);
     let (Some(bucket), Some(key)) = (bucket, key) else {
-        return Err(TriggerError("EventBridge Object Created without bucket/key".into()));
+        return Err(TriggerError(
+            "EventBridge Object Created without bucket/key".into(),
+        ));
     };
     // EventBridge keys are URL-encoded like notification keys.
     batch.objects.push(ObjectRef {
@@ -222,16 +237,14 @@ pub fn decode_key(key: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -291,7 +304,10 @@ mod tests {
         let eb = json!({"detail-type": "Object Created", "source": "aws.s3",
             "detail": {"bucket": {"name": "b"}, "object": {"key": "k%203", "size": 5}}});
         let b = parse(&eb).unwrap();
-        assert_eq!((b.objects[0].bucket.as_str(), b.objects[0].key.as_str()), ("b", "k 3"));
+        assert_eq!(
+            (b.objects[0].bucket.as_str(), b.objects[0].key.as_str()),
+            ("b", "k 3")
+        );
     }
 
     #[test]

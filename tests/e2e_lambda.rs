@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use trailwatch::handler::Handler;
 use trailwatch::sink::SnsSink;
 use trailwatch::source::S3Source;
-use trailwatch::{Config, RuleSet};
+use trailwatch::{Config, Detector, RuleSet};
 
 const DEMO: &str = "events/cloudtrail/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/123456789012_CloudTrail_us-east-1_20261122T1405Z_Demo0001.json.gz";
 const EXPORT_RULE: &str = "119c8877-8613-416d-a98a-96b6664ee73a";
@@ -54,7 +54,7 @@ async fn handler(moto: &Moto, topic_arn: &str) -> Handler<S3Source, SnsSink> {
     Handler {
         source: S3Source::new(moto.s3().await),
         sink: SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic_arn),
-        rules: Arc::new(RuleSet::embedded()),
+        detector: Arc::new(Detector::new(RuleSet::embedded())),
         config: Config::default(),
     }
 }
@@ -93,7 +93,10 @@ async fn s3_event_publishes_alerts_readable_through_an_sqs_subscription() {
         let subject = envelope["Subject"].as_str().expect("subject");
         assert!(subject.contains("AWS RDS Snapshot Export"), "{subject}");
         assert!(subject.chars().count() <= 100);
-        assert_eq!(envelope["MessageAttributes"]["rule_id"]["Value"], EXPORT_RULE);
+        assert_eq!(
+            envelope["MessageAttributes"]["rule_id"]["Value"],
+            EXPORT_RULE
+        );
         assert!(envelope["MessageAttributes"]["severity"]["Value"].is_string());
         let alert: Value = serde_json::from_str(envelope["Message"].as_str().expect("message"))
             .expect("the sqs message is the alert JSON");
@@ -155,7 +158,11 @@ async fn cli_invoke_runs_the_handler_like_the_deployed_function() {
         .env("ALERT_TOPIC_ARN", &tap.topic_arn)
         .output()
         .expect("run trailwatch invoke");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let response: Value = serde_json::from_slice(&out.stdout).expect("response JSON");
     assert_eq!(response["alerts_published"], successful_exports().len());
     assert_eq!(tap.drain().await.len(), successful_exports().len());

@@ -208,11 +208,22 @@ fn next_steps(alert: &Alert) -> Vec<String> {
     }
 }
 
+/// Whether `s` is an ARN made only of characters ARNs use in practice: nothing Slack or a
+/// console link could interpret (no `<>&|`, spaces, backticks or `*~`). Anything else is left
+/// out rather than altered, since a changed ARN would name another resource.
+fn is_plain_arn(s: &str) -> bool {
+    s.starts_with("arn:")
+        && s.len() <= 2048
+        && s.split(':').count() >= 6
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":/_+=.,@-".contains(c))
+}
+
 /// ARNs: the identity, the RDS resource, `resources[]`, and ARN-valued request parameters.
 fn related_resources(alert: &Alert) -> Vec<String> {
     let mut arns: Vec<String> = Vec::new();
     let mut add = |s: &str| {
-        if s.starts_with("arn:") && !arns.iter().any(|a| a == s) && arns.len() < 10 {
+        if is_plain_arn(s) && !arns.iter().any(|a| a == s) && arns.len() < 10 {
             arns.push(s.to_string());
         }
     };
@@ -232,9 +243,7 @@ fn related_resources(alert: &Alert) -> Vec<String> {
             add(&v);
         }
     }
-    arns.into_iter()
-        .map(|a| slack_plain(&truncate_chars(&a, 300)))
-        .collect()
+    arns
 }
 
 fn additional_context(alert: &Alert) -> Map<String, Json> {

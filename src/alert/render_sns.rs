@@ -59,10 +59,8 @@ pub fn sns_message(alert: &Alert) -> SnsMessage {
         a.set(key::NOTE, shortened_note(&note, keep, &notice));
         a
     };
-    if let Some(keep) =
-        largest_fitting(note.len(), |k| build(&with_note(k)).size() <= SNS_MAX_BYTES)
-    {
-        return build(&with_note(keep));
+    if let Some(msg) = largest_fitting(note.len(), full, |k| build(&with_note(k))) {
+        return msg;
     }
     // Even without the guide it is too large: the event itself is huge.
     let base = with_note(0);
@@ -72,35 +70,59 @@ pub fn sns_message(alert: &Alert) -> SnsMessage {
         .map(|(_, v)| longest_string(v))
         .max()
         .unwrap_or(0);
-    let fits = |limit: usize| build(&shrink_event(&base, limit)).size() <= SNS_MAX_BYTES;
-    let limit = largest_fitting(longest, fits).unwrap_or(0);
-    let out = build(&shrink_event(&base, limit));
-    if out.size() > SNS_MAX_BYTES {
+    let render = |limit| build(&shrink_event(&base, limit));
+    largest_fitting(longest, render(longest), render).unwrap_or_else(|| {
+        let out = build(&shrink_event(&base, 0));
         tracing::warn!(
             alert = alert.uuid(),
             size = out.size(),
             "alert exceeds the SNS size limit after shortening"
         );
-    }
-    out
+        out
+    })
 }
 
-/// The largest `k` in `0..=max` with `fits(k)`, assuming `fits` is monotone (shorter fits
-/// better); `None` when not even 0 fits.
-fn largest_fitting(max: usize, fits: impl Fn(usize) -> bool) -> Option<usize> {
-    if !fits(0) {
+/// Close enough: a shortened message this near the limit is not worth more renderings.
+const SLACK_BYTES: usize = 1024;
+
+/// The message for (nearly) the largest `k` in `0..=max` that fits in [`SNS_MAX_BYTES`],
+/// assuming the size grows with `k`; `None` when not even `k = 0` fits. `top` is `render(max)`,
+/// which the caller already has. Interpolation search
+/// (the size is close to linear in the kept length), every other step a bisection so a
+/// non-linear size still converges; stops within [`SLACK_BYTES`] of the limit. Each step is a
+/// full rendering, so this takes a handful of them instead of ~20 for plain bisection.
+fn largest_fitting(
+    max: usize,
+    top: SnsMessage,
+    render: impl Fn(usize) -> SnsMessage,
+) -> Option<SnsMessage> {
+    if top.size() <= SNS_MAX_BYTES {
+        return Some(top);
+    }
+    let mut best = render(0);
+    if best.size() > SNS_MAX_BYTES {
         return None;
     }
-    let (mut lo, mut hi) = (0, max);
-    while lo < hi {
-        let mid = lo + (hi - lo).div_ceil(2);
-        if fits(mid) {
-            lo = mid;
+    let (mut lo, mut lo_size, mut hi, mut hi_size) = (0usize, best.size(), max, top.size());
+    let mut step = 0u32;
+    while hi - lo > 1 && SNS_MAX_BYTES - lo_size > SLACK_BYTES {
+        step += 1;
+        let mid = if step % 2 == 1 && hi_size > lo_size {
+            let span = (hi - lo) as u128;
+            let room = (SNS_MAX_BYTES - lo_size) as u128;
+            lo + (span * room / (hi_size - lo_size) as u128) as usize
         } else {
-            hi = mid - 1;
+            lo + (hi - lo) / 2
+        }
+        .clamp(lo + 1, hi - 1);
+        let msg = render(mid);
+        if msg.size() <= SNS_MAX_BYTES {
+            (lo, lo_size, best) = (mid, msg.size(), msg);
+        } else {
+            (hi, hi_size) = (mid, msg.size());
         }
     }
-    Some(lo)
+    Some(best)
 }
 
 /// The first `keep` characters of the guide, cut back to a whole line when one ends in the
@@ -222,11 +244,41 @@ fn build(alert: &Alert) -> SnsMessage {
 mod tests {
     use super::*;
 
+    fn sized(n: usize) -> SnsMessage {
+        SnsMessage {
+            subject: String::new(),
+            message: "x".repeat(n),
+            attributes: Vec::new(),
+        }
+    }
+
     #[test]
-    fn largest_fitting_finds_the_boundary() {
-        assert_eq!(largest_fitting(100, |k| k <= 37), Some(37));
-        assert_eq!(largest_fitting(100, |k| k <= 1000), Some(100));
-        assert_eq!(largest_fitting(100, |_| false), None);
+    fn largest_fitting_gets_within_slack_of_the_limit() {
+        // Linear, non-linear (quadratic) and step-shaped sizes.
+        type Size = fn(usize) -> usize;
+        let shapes: [(&str, Size); 3] = [
+            ("linear", |k| 1000 + 30 * k),
+            ("quadratic", |k| k * k / 1000),
+            ("steps", |k| (k / 500) * 500 * 20),
+        ];
+        for (name, size) in shapes {
+            let got = largest_fitting(20_000, sized(size(20_000)), |k| sized(size(k)));
+            let got = got.map(|m| m.size());
+            let got = got.unwrap_or(usize::MAX);
+            assert!(got <= SNS_MAX_BYTES, "{name}: {got}");
+            let best = (0..=20_000)
+                .map(size)
+                .filter(|s| *s <= SNS_MAX_BYTES)
+                .max()
+                .unwrap_or(0);
+            assert!(best - got <= SLACK_BYTES, "{name}: got {got}, best {best}");
+        }
+        assert_eq!(
+            largest_fitting(100, sized(100), sized).map(|m| m.size()),
+            Some(100)
+        );
+        let too_big = |_| sized(SNS_MAX_BYTES + 1);
+        assert_eq!(largest_fitting(100, too_big(100), too_big), None);
     }
 
     #[test]

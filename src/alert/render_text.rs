@@ -9,10 +9,11 @@ use super::model::{key, Alert};
 use super::text::{single_line, truncate_chars};
 use crate::rules::Threat;
 
-/// SNS email subjects: at most 100 characters, one line (SNS `Publish` `Subject`).
-pub const SUBJECT_MAX_CHARS: usize = 100;
+/// SNS `Publish` `Subject`: "no line breaks or control characters, and less than 100
+/// characters long" (<https://docs.aws.amazon.com/sns/latest/api/API_Publish.html>).
+pub const SUBJECT_MAX_CHARS: usize = 99;
 
-/// `[HIGH] AWS RDS Snapshot Export by <actor> in <account>/<region>`, at most 100 characters,
+/// `[HIGH] AWS RDS Snapshot Export by <actor> in <account>/<region>`, at most 99 characters,
 /// one line, no control characters.
 pub fn subject(alert: &Alert) -> String {
     let mut s = format!(

@@ -57,8 +57,9 @@ pub fn slack_escape(s: &str) -> String {
 }
 
 /// Attacker text for a plain (non-code) Slack position: one line, escaped, and with the mrkdwn
-/// markers `*_~` and the backtick replaced by look-alikes (mrkdwn has no backslash escape), and
-/// `@` by a full-width `＠` so `@here`/`@channel` cannot become mentions either.
+/// markers `*_~` and the backtick replaced by look-alikes (mrkdwn has no backslash escape).
+/// A bare `@here` needs no change: messages posted by apps only mention through `<!here>`
+/// tokens, which the escaping already prevents.
 pub fn slack_plain(s: &str) -> String {
     slack_escape(&single_line(s))
         .chars()
@@ -67,7 +68,6 @@ pub fn slack_plain(s: &str) -> String {
             '_' => '＿',
             '~' => '∼',
             '`' => 'ˋ',
-            '@' => '＠',
             c => c,
         })
         .collect()
@@ -122,7 +122,7 @@ mod tests {
     fn slack_plain_neutralises_tokens_and_markers() {
         let s = slack_plain("<!channel> *b* _i_ ~s~ `c` @here <http://x|y> &");
         assert!(!s.contains('<') && !s.contains('>') && !s.contains('*') && !s.contains('_'));
-        assert!(!s.contains('~') && !s.contains('`') && !s.contains('@'));
+        assert!(!s.contains('~') && !s.contains('`'));
         assert!(s.contains("&lt;!channel&gt;") && s.ends_with("&amp;"));
     }
 

@@ -29,6 +29,8 @@ mod json_walk;
 mod paths;
 mod resources;
 mod view;
+#[cfg(test)]
+mod view_tests;
 
 pub use java_map::java_map_to_string;
 pub use view::CloudTrailView;

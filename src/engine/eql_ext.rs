@@ -13,7 +13,7 @@
 //! The operators we do not implement — `~` (complement), `&` (intersection), `<n-m>` (numeric
 //! interval), `<name>`, and the `\d \s \w` shorthands — are reported as unsupported instead of
 //! being read some other way.
-use super::{Document, Value};
+use super::{Document, Value, IGNORE_ABOVE};
 
 /// Why a Lucene regular expression was not compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -287,15 +287,17 @@ impl ReParser<'_> {
                     if self.peek() != Some('}') {
                         return Err(self.err("expected '}'"));
                     }
-                    if max.is_some_and(|m| m < min) {
-                        return Err(self.err("repetition maximum below minimum"));
-                    }
                     (min, max)
                 }
                 _ => return Ok(e),
             };
             self.i += 1;
-            e = Re::Repeat(Box::new(e), min, max);
+            e = if max.is_some_and(|m| m < min) {
+                // Lucene's Operations.repeat(a, min, max) gives the empty language.
+                Re::Nothing
+            } else {
+                Re::Repeat(Box::new(e), min, max)
+            };
         }
     }
 
@@ -425,9 +427,12 @@ impl ReParser<'_> {
     }
 }
 
-/// Whether a value's string form is one a keyword field would index (strings, numbers, booleans).
+/// The string a keyword field indexes for a value (strings, numbers, booleans).
+/// Strings over `ignore_above` are not indexed and have no doc values, so neither a query nor a
+/// script sees them (elastic-semantics.md §4).
 fn keyword_text<'v>(v: &Value<'v>) -> Option<std::borrow::Cow<'v, str>> {
     match *v {
+        Value::Str(s) if s.len() > IGNORE_ABOVE && s.encode_utf16().count() > IGNORE_ABOVE => None,
         Value::Str(s) => Some(s.into()),
         Value::Number(n) => Some(n.to_string().into()),
         Value::Bool(b) => Some(if b { "true" } else { "false" }.into()),
@@ -436,7 +441,7 @@ fn keyword_text<'v>(v: &Value<'v>) -> Option<std::borrow::Cow<'v, str>> {
 }
 
 /// [`super::Matcher::Regex`] on one value.
-pub fn regexp_matches(re: &Regexp, value: Value<'_>) -> bool {
+pub(super) fn regexp_matches(re: &Regexp, value: Value<'_>) -> bool {
     keyword_text(&value).is_some_and(|s| re.is_match(&s))
 }
 
@@ -449,9 +454,12 @@ pub fn regexp_matches(re: &Regexp, value: Value<'_>) -> bool {
 /// ql Scripts.multiValueDocValuesRewrite, InternalEqlScriptUtils.multiValueDocValues), and
 /// StringContainsFunctionProcessor compares with Java `String.contains` after
 /// `toLowerCase(Locale.ROOT)` when case-insensitive. When either field is missing the script gets
-/// `null` and Elasticsearch either yields no boolean or fails the script; we report no match
-/// (so `not stringContains(f, g)` holds), and document the divergence here.
-pub fn field_contains_field(
+/// `null`, and Elasticsearch either yields no boolean or fails the script; we report no match (so
+/// `not stringContains(f, g)` holds). The one rule that uses this form (S3 bucket policy for an
+/// external account) also requires `stringContains(request_parameters, "Effect=Allow")`, and a
+/// script filter only runs on documents the cheaper clauses matched, while CloudTrail always has
+/// `recipientAccountId`; so the case does not arise there.
+pub(super) fn field_contains_field(
     doc: &dyn Document,
     path: &str,
     needle_path: &str,
@@ -540,7 +548,13 @@ mod tests {
                 "{p}"
             );
         }
-        for p in ["(a", "[a", "a|", "a{3,1}", "\"a"] {
+        assert!(
+            !m("a{3,1}", false, "aa"),
+            "max below min is the empty language"
+        );
+        assert!(m("|a", false, "|a"), "a leading | is a literal character");
+        assert!(m("*", false, "*"), "so is a leading *");
+        for p in ["(a", "[a", "a|", "a{,2}", "\"a"] {
             assert!(
                 matches!(Regexp::new(p, false), Err(RegexpError::Syntax { .. })),
                 "{p}"

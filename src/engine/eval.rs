@@ -20,7 +20,7 @@ pub fn matches(expr: &Expr, doc: &dyn Document) -> bool {
             path,
             needle_path,
             case_insensitive,
-        } => super::field_contains_field(doc, path, needle_path, *case_insensitive),
+        } => super::eql_ext::field_contains_field(doc, path, needle_path, *case_insensitive),
     }
 }
 

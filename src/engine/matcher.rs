@@ -43,7 +43,7 @@ pub(crate) fn matches_value(matcher: &Matcher, value: Value<'_>) -> bool {
             Value::Str(s) => w.is_match(s),
             // A number or boolean in a keyword field is indexed by its string form.
             Value::Number(n) => {
-                let mut buf = StackStr::<64>::new();
+                let mut buf = StackStr::<400>::new();
                 write_json_number(&mut buf, n).is_ok() && w.is_match(buf.as_str())
             }
             Value::Bool(b) => w.is_match(if b { "true" } else { "false" }),
@@ -56,7 +56,7 @@ pub(crate) fn matches_value(matcher: &Matcher, value: Value<'_>) -> bool {
             Value::Str(s) => s.parse::<IpAddr>().is_ok_and(|ip| cidr.contains(ip)),
             _ => false,
         },
-        Matcher::Regex(re) => super::regexp_matches(re, value),
+        Matcher::Regex(re) => super::eql_ext::regexp_matches(re, value),
     }
 }
 
@@ -104,7 +104,7 @@ fn literal_num(lit: &Literal) -> Option<Num> {
 }
 
 /// Python's `str()` of a non-string literal, into a stack buffer.
-fn write_literal(buf: &mut StackStr<64>, lit: &Literal) -> bool {
+fn write_literal(buf: &mut StackStr<400>, lit: &Literal) -> bool {
     match lit {
         Literal::Int(i) => write!(buf, "{i}").is_ok(),
         Literal::Float(f) => write_py_float(buf, *f).is_ok(),
@@ -130,13 +130,13 @@ fn equals(lit: &Literal, value: Value<'_>) -> bool {
         (Literal::Str(s), Value::Number(n)) => match Num::from_json(n) {
             Some(num @ Num::Int(_)) => str_as_num(s, num) == Some(num),
             Some(Num::Float(_)) | None => {
-                let mut buf = StackStr::<64>::new();
+                let mut buf = StackStr::<400>::new();
                 write_json_number(&mut buf, n).is_ok() && buf.as_str() == s
             }
         },
         (Literal::Str(s), Value::Bool(b)) => parse_py_int(s) == Some(i128::from(b)),
         (_, Value::Str(v)) => {
-            let mut buf = StackStr::<64>::new();
+            let mut buf = StackStr::<400>::new();
             write_literal(&mut buf, lit) && buf.as_str() == v
         }
         (_, value) => match (literal_num(lit), value_num(value)) {
@@ -153,7 +153,7 @@ fn compare(bound: &Literal, value: Value<'_>) -> Option<Ordering> {
     match (bound, value) {
         (Literal::Null, _) | (_, Value::Null | Value::Object) => None,
         (_, Value::Str(v)) => {
-            let mut buf = StackStr::<64>::new();
+            let mut buf = StackStr::<400>::new();
             write_literal(&mut buf, bound).then(|| v.cmp(buf.as_str()))
         }
         (Literal::Str(s), value) => {

@@ -13,7 +13,7 @@ pub(crate) mod number;
 mod wildcard;
 
 pub use document::{Document, JsonDocument, Value};
-pub use eql_ext::{field_contains_field, regexp_matches, Regexp, RegexpError};
+pub use eql_ext::{Regexp, RegexpError};
 pub use eval::matches;
 pub use index::required_equalities;
 pub use matcher::IGNORE_ABOVE;

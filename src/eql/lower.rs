@@ -10,19 +10,16 @@ use crate::engine::{
     Cidr, Expr, Literal as Lit, Matcher, RangeOp, Regexp, RegexpError, Wildcard, WildcardToken,
 };
 
-/// Elasticsearch's default `event_category_field` (EQL search API).
-const EVENT_CATEGORY_FIELD: &str = "event.category";
-
-pub fn lower(query: &Query, src: &str) -> Result<Expr, Error> {
+pub fn lower(query: &Query, src: &str, event_category_field: &str) -> Result<Expr, Error> {
     let cx = Lowering { src };
     let condition = cx.condition(&query.condition)?;
     Ok(match &query.category {
         None => condition,
-        // LogicalPlanBuilder.visitEventFilter: `<category> where c` is `Equals(event.category,
-        // "<category>") and c`, an exact case-sensitive term query.
+        // LogicalPlanBuilder.visitEventFilter: `<category> where c` is `Equals(<event category
+        // field>, "<category>") and c`, an exact case-sensitive term query.
         Some((category, _)) => and(vec![
             field(
-                EVENT_CATEGORY_FIELD,
+                event_category_field,
                 Matcher::Equals(Lit::Str(category.clone())),
             ),
             condition,
@@ -133,43 +130,33 @@ impl Lowering<'_> {
                 patterns,
             } => {
                 let path = self.field_path(value)?;
-                let mut alternatives = Vec::new();
+                let mut strings = Vec::new();
                 for p in patterns {
                     let Lit::Str(pattern) = self.literal(p)? else {
                         return Err(self.unsupported(p, "a non-string pattern"));
                     };
-                    let m = match op {
+                    strings.push(pattern);
+                }
+                let (seq, ci) = match *op {
+                    PatternOp::Regex { case_insensitive } => {
+                        return self.regex(path, &strings, patterns, case_insensitive)
+                    }
+                    PatternOp::Seq => (true, true),
+                    PatternOp::Like { case_insensitive } => (false, case_insensitive),
+                };
+                let alternatives = strings
+                    .iter()
+                    .map(|pattern| {
                         // Optimizer.ReplaceWildcards: `:` with `*` or `?` becomes a
                         // case-insensitive Like; otherwise InsensitiveEquals (a term query with
                         // case_insensitive).
-                        PatternOp::Seq if pattern.contains(['*', '?']) => {
-                            like(path, &pattern, true)
-                        }
-                        PatternOp::Seq => {
+                        if seq && !pattern.contains(['*', '?']) {
                             field(path, Matcher::EqualsIgnoreCase(pattern.to_lowercase()))
+                        } else {
+                            like(path, pattern, ci)
                         }
-                        PatternOp::Like { case_insensitive } => {
-                            like(path, &pattern, *case_insensitive)
-                        }
-                        PatternOp::Regex { case_insensitive } => {
-                            match Regexp::new(&pattern, *case_insensitive) {
-                                Ok(re) => field(path, Matcher::Regex(re)),
-                                Err(RegexpError::Unsupported(why)) => {
-                                    return Err(
-                                        self.unsupported(p, &format!("regex pattern: {why}"))
-                                    )
-                                }
-                                Err(e @ RegexpError::Syntax { .. }) => {
-                                    return Err(Error::Syntax {
-                                        message: e.to_string(),
-                                        span: p.span.clone(),
-                                    })
-                                }
-                            }
-                        }
-                    };
-                    alternatives.push(m);
-                }
+                    })
+                    .collect();
                 Ok(or(alternatives))
             }
             Kind::Call {
@@ -182,6 +169,31 @@ impl Lowering<'_> {
                 Err(self.unsupported(node, "a non-boolean constant is not a condition"))
             }
             _ => Err(self.operand_error(node)),
+        }
+    }
+
+    /// `regex` / `regex~`: eql Match.makeSubstitute makes one RLike of the patterns joined with
+    /// `|`, translated to a Lucene `regexp` query (ql ExpressionTranslators.Likes).
+    fn regex(
+        &self,
+        path: &str,
+        strings: &[String],
+        nodes: &[Node],
+        ci: bool,
+    ) -> Result<Expr, Error> {
+        let span = node_span(nodes);
+        match Regexp::new(&strings.join("|"), ci) {
+            Ok(re) => Ok(field(path, Matcher::Regex(re))),
+            Err(RegexpError::Unsupported(why)) => Err(Error::Unsupported(format!(
+                "regex pattern uses {why}: `{}` (bytes {}..{})",
+                self.src.get(span.clone()).unwrap_or(""),
+                span.start,
+                span.end
+            ))),
+            Err(e @ RegexpError::Syntax { .. }) => Err(Error::Syntax {
+                message: e.to_string(),
+                span,
+            }),
         }
     }
 
@@ -277,7 +289,8 @@ impl Lowering<'_> {
     }
 
     fn call(&self, node: &Node, name: &str, ci: bool, args: &[Node]) -> Result<Expr, Error> {
-        // The ql FunctionRegistry resolves names case-insensitively.
+        // EqlFunctionRegistry.normalize lowercases names; only CaseInsensitiveScalarFunction
+        // subclasses (startsWith, endsWith, stringContains, between, indexOf) take `~`.
         let lname = name.to_ascii_lowercase();
         let takes_tilde = matches!(
             lname.as_str(),
@@ -346,8 +359,8 @@ impl Lowering<'_> {
                 // nothing is a wildcard.
                 let s = string_arg(1)?;
                 let mut tokens = Vec::new();
-                if !s.is_empty() {
-                    tokens.push(WildcardToken::Text(if ci { s.to_lowercase() } else { s }));
+                for c in s.chars() {
+                    push_text(&mut tokens, c, ci);
                 }
                 tokens.push(WildcardToken::Any);
                 Ok(field(path, wildcard(tokens, ci)))
@@ -355,7 +368,10 @@ impl Lowering<'_> {
             "wildcard" => {
                 arity(args.len() >= 2, "at least 2")?;
                 let path = self.field_path(&args[0])?;
-                // eql Wildcard is a surrogate for `or` of Like(field, toLikePattern(p)).
+                // eql Wildcard (x-pack/plugin/eql/.../scalar/string/Wildcard.java) is a surrogate
+                // for `or` of Like(field, toLikePattern(p)). Current Elasticsearch no longer
+                // registers `wildcard` in EqlFunctionRegistry (rules use `like` instead); we keep
+                // its last defined meaning, which is exactly `like`.
                 let mut alternatives = Vec::new();
                 for i in 1..args.len() {
                     alternatives.push(like(path, &string_arg(i)?, ci));
@@ -385,6 +401,13 @@ impl Lowering<'_> {
             )),
         }
     }
+}
+
+/// The span from the first to the last node.
+fn node_span(nodes: &[Node]) -> std::ops::Range<usize> {
+    let start = nodes.first().map_or(0, |n| n.span.start);
+    let end = nodes.last().map_or(start, |n| n.span.end);
+    start..end
 }
 
 fn wildcard(tokens: Vec<WildcardToken>, case_insensitive: bool) -> Matcher {
@@ -443,16 +466,17 @@ fn lucene_wildcard(pattern: &str, ci: bool) -> Vec<WildcardToken> {
 }
 
 fn push_text(tokens: &mut Vec<WildcardToken>, c: char, ci: bool) {
-    let mut buf = [0u8; 4];
-    let piece: String = if ci {
-        c.to_lowercase().collect()
+    // Lucene folds case one code point at a time (AutomatonQueries.toCaseInsensitiveChar), as the
+    // engine's wildcard matcher does.
+    let c = if ci {
+        c.to_lowercase().next().unwrap_or(c)
     } else {
-        c.encode_utf8(&mut buf).to_owned()
+        c
     };
     if let Some(WildcardToken::Text(t)) = tokens.last_mut() {
-        t.push_str(&piece);
+        t.push(c);
     } else {
-        tokens.push(WildcardToken::Text(piece));
+        tokens.push(WildcardToken::Text(c.to_string()));
     }
 }
 

@@ -8,14 +8,16 @@
 //! ```
 //! use trailwatch::engine::{matches, JsonDocument};
 //! let rule = trailwatch::eql::parse(
-//!     r#"any where event.action == "ModifyDBInstance"
-//!        and stringContains(aws.cloudtrail.request_parameters, "publiclyAccessible=true")"#,
-//! ).unwrap();
+//!     r#"any where event.action == "ModifyDBSnapshotAttribute"
+//!        and stringContains(aws.cloudtrail.request_parameters, "valuesToAdd=[*]")"#,
+//! )?;
 //! let doc = serde_json::json!({
-//!     "event": {"action": "ModifyDBInstance"},
-//!     "aws": {"cloudtrail": {"request_parameters": "{publiclyAccessible=true, dBInstanceIdentifier=db1}"}}
+//!     "event": {"action": "ModifyDBSnapshotAttribute"},
+//!     "aws": {"cloudtrail": {"request_parameters": "{attributeName=restore, valuesToAdd=[193672423079]}"}}
 //! });
-//! # let _ = (&rule, &doc, matches as fn(&_, &_) -> bool, JsonDocument(&doc));
+//! // Elasticsearch does not escape the substring: `*` inside it is a wildcard.
+//! assert!(matches(&rule, &JsonDocument(&doc)));
+//! # Ok::<(), trailwatch::eql::Error>(())
 //! ```
 use crate::engine::Expr;
 
@@ -23,6 +25,8 @@ mod ast;
 mod lexer;
 mod lower;
 mod parser;
+#[cfg(test)]
+mod tests;
 
 /// Why an EQL query was not compiled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -38,8 +42,21 @@ pub enum Error {
     },
 }
 
-/// Parses a single-event EQL query and lowers it to the engine IR.
+/// The field `<category> where` tests by default: the `event_category_field` of Elasticsearch's
+/// EQL search API.
+pub const DEFAULT_EVENT_CATEGORY_FIELD: &str = "event.category";
+
+/// Parses a single-event EQL query and lowers it to the engine IR; `<category> where` tests
+/// [`DEFAULT_EVENT_CATEGORY_FIELD`].
 pub fn parse(query: &str) -> Result<Expr, Error> {
+    parse_with_category_field(query, DEFAULT_EVENT_CATEGORY_FIELD)
+}
+
+/// Like [`parse`], with `<category> where` testing `event_category_field`. Pass a rule's
+/// `event_category_override` here: the detection engine sends it as the EQL search's
+/// `event_category_field`, and Elastic's AWS `info where` rules set it to `event.type` (the
+/// CloudTrail pipeline sets `event.type: ["info"]` but no `event.category` for most events).
+pub fn parse_with_category_field(query: &str, event_category_field: &str) -> Result<Expr, Error> {
     let ast = parser::parse_query(query)?;
-    lower::lower(&ast, query)
+    lower::lower(&ast, query, event_category_field)
 }

@@ -206,7 +206,10 @@ mod tests {
             Expr::Field { path, matcher } => format!("{path}{}", matcher_str(matcher)),
             Expr::AnyField(matcher) => format!("*{}", matcher_str(matcher)),
             Expr::Nested { path, inner } => format!("{path}{{{}}}", show(inner)),
-            other => format!("{other:?}"),
+            // EQL-only node (engine/eql_ext.rs); KQL never produces it.
+            Expr::FieldContainsField {
+                path, needle_path, ..
+            } => format!("{path} contains {needle_path}"),
         }
     }
 
@@ -241,7 +244,8 @@ mod tests {
                 format!("{op}{bound:?}")
             }
             Matcher::Cidr(c) => format!(" in {}/{}", c.addr, c.prefix_len),
-            other => format!(" {other:?}"),
+            // EQL-only matcher (engine/eql_ext.rs); KQL never produces it.
+            Matcher::Regex(r) => format!(" regex {:?}", r.pattern),
         }
     }
 

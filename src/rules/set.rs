@@ -117,14 +117,23 @@ fn compile_file(text: &str) -> Result<(Rule, Expr), (Option<Rule>, String)> {
         toml::from_str(text).map_err(|e| (None, format!("invalid rule file: {e}")))?;
     let rule = file.rule;
     if file.metadata.get("maturity").and_then(|m| m.as_str()) == Some("deprecated") {
-        return Err((Some(rule), "deprecated rule (maturity = \"deprecated\")".into()));
+        return Err((
+            Some(rule),
+            "deprecated rule (maturity = \"deprecated\")".into(),
+        ));
     }
     let stateful = match rule.rule_type.as_str() {
         "query" | "eql" => None,
-        "new_terms" => Some("stateful rule type new_terms: needs the history of values over its history window"),
-        "threshold" => Some("stateful rule type threshold: counts events per group over the look-back window"),
+        "new_terms" => Some(
+            "stateful rule type new_terms: needs the history of values over its history window",
+        ),
+        "threshold" => {
+            Some("stateful rule type threshold: counts events per group over the look-back window")
+        }
         "machine_learning" => Some("machine learning rule: needs an anomaly detection job"),
-        "esql" => Some("ES|QL rule: aggregations over the look-back window are not evaluated per event"),
+        "esql" => {
+            Some("ES|QL rule: aggregations over the look-back window are not evaluated per event")
+        }
         "threat_match" => Some("indicator match rule: needs a threat intelligence index"),
         _ => Some("unknown rule type"),
     };
@@ -142,7 +151,16 @@ fn compile_file(text: &str) -> Result<(Rule, Expr), (Option<Rule>, String)> {
     let language = rule.language.as_deref().unwrap_or("kuery");
     let compiled = match language {
         "kuery" => crate::kql::parse(query).map_err(|e| format!("KQL error: {e}")),
-        "eql" => crate::eql::parse(query).map_err(|e| match e {
+        // The detection engine sends a rule's `event_category_override` as the EQL search's
+        // `event_category_field` (Elastic's AWS `info where` rules use `event.type`).
+        "eql" => crate::eql::parse_with_category_field(
+            query,
+            rule.extra
+                .get("event_category_override")
+                .and_then(|v| v.as_str())
+                .unwrap_or(crate::eql::DEFAULT_EVENT_CATEGORY_FIELD),
+        )
+        .map_err(|e| match e {
             crate::eql::Error::Unsupported(what) => format!("unsupported EQL: {what}"),
             other => format!("EQL error: {other}"),
         }),

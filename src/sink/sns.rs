@@ -102,7 +102,8 @@ impl AlertSink for SnsSink {
                             .failed()
                             .iter()
                             .filter_map(|f| {
-                                last_reason = format!("{}: {}", f.code(), f.message().unwrap_or(""));
+                                last_reason =
+                                    format!("{}: {}", f.code(), f.message().unwrap_or(""));
                                 f.id().strip_prefix('a')?.parse().ok()
                             })
                             .collect();

@@ -35,7 +35,10 @@ pub struct MemorySource {
 
 impl ObjectSource for MemorySource {
     async fn open(&self, object: &ObjectRef) -> Result<Body, SourceError> {
-        match self.objects.get(&(object.bucket.clone(), object.key.clone())) {
+        match self
+            .objects
+            .get(&(object.bucket.clone(), object.key.clone()))
+        {
             Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
             None => Err(SourceError {
                 object: object.to_string(),

@@ -10,7 +10,11 @@ mod rules_cmd;
 mod scan_cmd;
 
 #[derive(Parser)]
-#[command(name = "trailwatch", version, about = "Elastic detection rules on CloudTrail, offline or in Lambda")]
+#[command(
+    name = "trailwatch",
+    version,
+    about = "Elastic detection rules on CloudTrail, offline or in Lambda"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -21,7 +21,8 @@ pub fn run(query: &str, language: Language, file: &Path) -> anyhow::Result<ExitC
             trailwatch::eql::parse(query).map_err(|e| anyhow::anyhow!("invalid EQL query: {e}"))?
         }
     };
-    let input = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut any = false;

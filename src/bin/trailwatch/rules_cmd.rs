@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde_json::json;
 use trailwatch::rules::{Rule, RuleSet};
+use trailwatch::{Config, Detector};
 
 #[derive(Subcommand)]
 pub enum RulesCommand {
@@ -56,12 +57,13 @@ fn rows(set: &RuleSet) -> Vec<Row<'_>> {
 }
 
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
-    let set = RuleSet::embedded();
+    let detector = Detector::from_config(RuleSet::embedded(), &Config::from_env()?)?;
+    let set = &detector.rules;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match command {
         RulesCommand::List { format } => {
-            for row in rows(&set) {
+            for row in rows(set) {
                 let (id, name, ty, lang, sev) = match row.rule {
                     Some(r) => (
                         r.rule_id.as_str(),
@@ -95,6 +97,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
                     )?,
                 }
             }
+            report_exceptions(&detector, matches!(format, ListFormat::Text), &mut out)?;
             if let ListFormat::Text = format {
                 eprintln!(
                     "{} active, {} skipped (compiled in {} µs)",
@@ -106,7 +109,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Show { rule_id } => {
-            let found = rows(&set)
+            let found = rows(set)
                 .into_iter()
                 .find(|r| r.rule.is_some_and(|r| r.rule_id == rule_id));
             let Some(Row {
@@ -121,10 +124,23 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             writeln!(out, "rule_id:    {}", rule.rule_id)?;
             writeln!(out, "file:       {file}")?;
             writeln!(out, "status:     {status}")?;
-            writeln!(out, "type:       {} ({})", rule.rule_type, rule.language.as_deref().unwrap_or("kuery"))?;
-            writeln!(out, "severity:   {} (risk score {})", rule.severity, rule.risk_score)?;
+            writeln!(
+                out,
+                "type:       {} ({})",
+                rule.rule_type,
+                rule.language.as_deref().unwrap_or("kuery")
+            )?;
+            writeln!(
+                out,
+                "severity:   {} (risk score {})",
+                rule.severity, rule.risk_score
+            )?;
             for t in &rule.threat {
-                writeln!(out, "MITRE:      {} {} ({})", t.tactic.id, t.tactic.name, t.framework)?;
+                writeln!(
+                    out,
+                    "MITRE:      {} {} ({})",
+                    t.tactic.id, t.tactic.name, t.framework
+                )?;
                 for tech in &t.technique {
                     writeln!(out, "            {} {}", tech.id, tech.name)?;
                 }
@@ -142,4 +158,42 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Lists the exceptions (text format) and warns about expired ones (always, on stderr): an expired
+/// exception no longer applies, so the activity it covered alerts again.
+fn report_exceptions(detector: &Detector, list: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let expired: Vec<_> = detector
+        .today
+        .map(|today| detector.exceptions.expired(today))
+        .unwrap_or_default();
+    if list && !detector.exceptions.is_empty() {
+        writeln!(out, "\nexceptions:")?;
+        for e in detector.exceptions.iter() {
+            let status = if expired.iter().any(|x| std::ptr::eq(*x, e)) {
+                "EXPIRED"
+            } else {
+                "active"
+            };
+            let until = e
+                .expires
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "no expiry".into());
+            writeln!(
+                out,
+                "{:<36}  {status:<7}  {until:<10}  {}  [{}]",
+                e.rule_id, e.reason, e.query
+            )?;
+        }
+    }
+    for e in expired {
+        eprintln!(
+            "trailwatch: exception for rule {} expired on {} and no longer applies: {} [{}]",
+            e.rule_id,
+            e.expires.map(|d| d.to_string()).unwrap_or_default(),
+            e.reason,
+            e.query
+        );
+    }
+    Ok(())
 }

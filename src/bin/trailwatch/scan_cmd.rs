@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use trailwatch::alert::Alert;
-use trailwatch::{scan_object, ObjectReport, RuleSet};
+use trailwatch::{scan_object, Config, Detector, ObjectReport, RuleSet};
 
 use crate::Format;
 
@@ -62,17 +62,23 @@ impl<W: Write> Output<W> {
             eprintln!("trailwatch: {}: {e}", report.object);
         }
         let shown = match self.max_per_rule {
-            Some(n) => trailwatch::alert::limit_per_rule(&report.alerts, n),
+            Some(n) => trailwatch::alert::flood_control(report.alerts.clone(), n),
             None => report.alerts.clone(),
         };
         for alert in &shown {
             match self.format {
-                Format::Text => writeln!(self.out, "{}\n{}", trailwatch::alert::render_text(alert), "=".repeat(78))?,
-                Format::Ndjson => writeln!(self.out, "{}", alert.to_json())?,
+                Format::Text => writeln!(
+                    self.out,
+                    "Subject: {}\n\n{}\n{}",
+                    trailwatch::alert::subject(alert),
+                    trailwatch::alert::body(alert).trim_end(),
+                    "=".repeat(78)
+                )?,
+                Format::Ndjson => writeln!(self.out, "{}", trailwatch::alert::json(alert))?,
                 Format::Json => {
                     let sep = if self.first_json { "[\n" } else { ",\n" };
                     self.first_json = false;
-                    write!(self.out, "{sep}{}", alert.to_json())?;
+                    write!(self.out, "{sep}{}", trailwatch::alert::json(alert))?;
                 }
             }
         }
@@ -82,7 +88,9 @@ impl<W: Write> Output<W> {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let rules = RuleSet::embedded();
+    let config = Config::from_env()?;
+    let detector = Detector::from_config(RuleSet::embedded(), &config)?;
+    let rules = &detector;
     let stdout = std::io::stdout();
     let mut output = Output {
         out: std::io::BufWriter::new(stdout.lock()),
@@ -98,9 +106,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     for p in local {
         collect_files(Path::new(p), true, &mut files, &mut output.totals)?;
     }
-    scan_files(&files, &rules, &mut output)?;
+    scan_files(&files, rules, &mut output)?;
     if !s3.is_empty() {
-        scan_s3(&s3, &rules, &mut output)?;
+        scan_s3(&s3, rules, &mut output)?;
     }
     if args.format == Format::Json {
         let close = if output.first_json { "[]\n" } else { "\n]\n" };
@@ -110,17 +118,31 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let t = &output.totals;
     eprintln!(
         "trailwatch: {} objects ({} failed), {} records ({} skipped), {} alerts, {:.1} MB of JSON",
-        t.objects, t.failed, t.records, t.bad_records, t.alerts, t.bytes as f64 / 1e6
+        t.objects,
+        t.failed,
+        t.records,
+        t.bad_records,
+        t.alerts,
+        t.bytes as f64 / 1e6
     );
     let mut failed = t.failed > 0;
     if let Some(topic) = &args.publish {
-        failed |= !publish(topic, &output.to_publish)?;
+        failed |= !publish(topic, &output.to_publish, &config)?;
     }
-    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Collects files: explicit files whatever their name; in directories, `*.json` and `*.json.gz`.
-fn collect_files(path: &Path, explicit: bool, out: &mut Vec<PathBuf>, totals: &mut Totals) -> anyhow::Result<()> {
+fn collect_files(
+    path: &Path,
+    explicit: bool,
+    out: &mut Vec<PathBuf>,
+    totals: &mut Totals,
+) -> anyhow::Result<()> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => {
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
@@ -153,8 +175,14 @@ fn collect_files(path: &Path, explicit: bool, out: &mut Vec<PathBuf>, totals: &m
 }
 
 /// Scans files on every core, reporting in input order.
-fn scan_files<W: Write>(files: &[PathBuf], rules: &RuleSet, output: &mut Output<W>) -> anyhow::Result<()> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+fn scan_files<W: Write>(
+    files: &[PathBuf],
+    rules: &Detector,
+    output: &mut Output<W>,
+) -> anyhow::Result<()> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, ObjectReport)>();
     std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -189,13 +217,20 @@ fn scan_files<W: Write>(files: &[PathBuf], rules: &RuleSet, output: &mut Output<
 }
 
 fn failed_report(name: &str, e: std::io::Error) -> ObjectReport {
-    let mut report = scan_object(name, std::io::empty(), &RuleSet::default());
-    report.error = Some(trailwatch::reader::ReadError::Io { offset: 0, source: e });
+    let mut report = scan_object(name, std::io::empty(), &Detector::default());
+    report.error = Some(trailwatch::reader::ReadError::Io {
+        offset: 0,
+        source: e,
+    });
     report
 }
 
 #[cfg(feature = "aws")]
-fn scan_s3<W: Write>(urls: &[&String], rules: &RuleSet, output: &mut Output<W>) -> anyhow::Result<()> {
+fn scan_s3<W: Write>(
+    urls: &[&String],
+    rules: &Detector,
+    output: &mut Output<W>,
+) -> anyhow::Result<()> {
     use trailwatch::source::{ObjectSource, S3Source};
     use trailwatch::trigger::ObjectRef;
     let runtime = tokio::runtime::Runtime::new()?;
@@ -208,10 +243,24 @@ fn scan_s3<W: Write>(urls: &[&String], rules: &RuleSet, output: &mut Output<W>) 
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let keys = runtime.block_on(async {
             let mut keys = Vec::new();
-            let mut pages = client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+            let mut pages = client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .into_paginator()
+                .send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| anyhow::anyhow!("cannot list {url}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-                keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+                let page = page.map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot list {url}: {}",
+                        aws_sdk_s3::error::DisplayErrorContext(&e)
+                    )
+                })?;
+                keys.extend(
+                    page.contents()
+                        .iter()
+                        .filter_map(|o| o.key().map(str::to_owned)),
+                );
             }
             anyhow::Ok(keys)
         })?;
@@ -219,7 +268,12 @@ fn scan_s3<W: Write>(urls: &[&String], rules: &RuleSet, output: &mut Output<W>) 
             if trailwatch::handler::is_digest_key(&key) {
                 continue;
             }
-            let object = ObjectRef { bucket: bucket.to_owned(), key, size: None, message_id: None };
+            let object = ObjectRef {
+                bucket: bucket.to_owned(),
+                key,
+                size: None,
+                message_id: None,
+            };
             let name = object.to_string();
             let report = runtime.block_on(async {
                 match source.open(&object).await {
@@ -240,16 +294,15 @@ fn scan_s3<W: Write>(urls: &[&String], rules: &RuleSet, output: &mut Output<W>) 
 }
 
 #[cfg(not(feature = "aws"))]
-fn scan_s3<W: Write>(_: &[&String], _: &RuleSet, _: &mut Output<W>) -> anyhow::Result<()> {
+fn scan_s3<W: Write>(_: &[&String], _: &Detector, _: &mut Output<W>) -> anyhow::Result<()> {
     anyhow::bail!("this build has no AWS support (built without the `aws` feature)")
 }
 
 /// Publishes as the Lambda does; returns false when some alert was not published.
 #[cfg(feature = "aws")]
-fn publish(topic: &str, alerts: &[Alert]) -> anyhow::Result<bool> {
+fn publish(topic: &str, alerts: &[Alert], config: &Config) -> anyhow::Result<bool> {
     use trailwatch::sink::{AlertSink, SnsSink};
-    let config = trailwatch::Config { topic_arn: Some(topic.to_owned()), ..trailwatch::Config::from_env()? };
-    let alerts = trailwatch::alert::publishable(alerts, &config);
+    let alerts = trailwatch::detector::publishable(alerts, config);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let sdk = trailwatch::aws::sdk_config().await;
@@ -268,6 +321,6 @@ fn publish(topic: &str, alerts: &[Alert]) -> anyhow::Result<bool> {
 }
 
 #[cfg(not(feature = "aws"))]
-fn publish(_: &str, _: &[Alert]) -> anyhow::Result<bool> {
+fn publish(_: &str, _: &[Alert], _: &Config) -> anyhow::Result<bool> {
     anyhow::bail!("this build has no AWS support (built without the `aws` feature)")
 }
