@@ -4,6 +4,9 @@
 //! by evaluating through the public engine.
 use std::path::{Path, PathBuf};
 
+#[path = "eql_semantics/real_data.rs"]
+mod real_data;
+
 use serde_json::{json, Value};
 use trailwatch::engine::{matches, JsonDocument};
 use trailwatch::eql::{self, Error};

@@ -104,13 +104,13 @@ impl Document for JsonDocument<'_> {
         walk_leaves(self.0, &mut path, visit)
     }
 
-    /// Scalars at `path` are visited too, as documents in which every field is missing: the
-    /// reference evaluator (`check_nested`) runs the inner query on every term at the path, so
-    /// `f:{ not g:x }` holds for a scalar `f`. Elasticsearch maps such fields as `nested` objects,
-    /// where the case cannot arise.
+    /// Only objects are visited, as the trait promises: Elasticsearch maps a nested field as
+    /// objects, so a scalar there cannot arise in production. (The reference evaluator's
+    /// `check_nested` would also run the inner query on a scalar, where only a negated inner
+    /// test could hold.)
     fn any_object(&self, path: &str, visit: &mut dyn FnMut(&dyn Document) -> bool) -> bool {
         walk(self.0, Some(path), &mut |v| {
-            !v.is_null() && visit(&JsonDocument(v))
+            v.is_object() && visit(&JsonDocument(v))
         })
     }
 }
@@ -175,9 +175,11 @@ mod tests {
 
     #[test]
     fn objects_at_path_become_documents() {
-        let doc = json!({"u": [{"n": "a"}, {"n": "b"}]});
+        let doc = json!({"u": [{"n": "a"}, "scalar", null, {"n": "b"}]});
         let mut names = Vec::new();
+        let mut objects = 0;
         JsonDocument(&doc).any_object("u", &mut |inner| {
+            objects += 1;
             inner.any_value("n", &mut |v| {
                 names.push(format!("{v:?}"));
                 false
@@ -185,5 +187,6 @@ mod tests {
             false
         });
         assert_eq!(names, vec!["Str(\"a\")", "Str(\"b\")"]);
+        assert_eq!(objects, 2);
     }
 }

@@ -18,8 +18,9 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     Not(Box<Node>),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
+    /// Two or more operands (a chain of `and` is kept flat).
+    And(Vec<Node>),
+    Or(Vec<Node>),
     /// `left <op> right` with `==`, `!=`, `<`, `<=`, `>`, `>=`.
     Compare {
         op: CompareOp,

@@ -88,8 +88,14 @@ impl Lowering<'_> {
         match &node.kind {
             // ExpressionTranslators.Nots: a must_not, so a document missing the field satisfies it.
             Kind::Not(inner) => Ok(Expr::Not(Box::new(self.condition(inner)?))),
-            Kind::And(l, r) => Ok(and(vec![self.condition(l)?, self.condition(r)?])),
-            Kind::Or(l, r) => Ok(or(vec![self.condition(l)?, self.condition(r)?])),
+            Kind::And(items) => Ok(and(items
+                .iter()
+                .map(|n| self.condition(n))
+                .collect::<Result<_, _>>()?)),
+            Kind::Or(items) => Ok(or(items
+                .iter()
+                .map(|n| self.condition(n))
+                .collect::<Result<_, _>>()?)),
             Kind::Literal(Literal::Bool(true)) => Ok(Expr::True),
             Kind::Literal(Literal::Bool(false)) => Ok(Expr::False),
             Kind::Compare { op, left, right } => self.compare(node, *op, left, right),

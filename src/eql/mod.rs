@@ -2,8 +2,8 @@
 //! the semantics of Elasticsearch's EQL-to-query translation (elastic-semantics.md §3), not those
 //! of the Python `eql` package's evaluator.
 //!
-//! One module per stage: [`lexer`] (tokens with byte spans) → [`parser`] (syntax tree with spans,
-//! [`ast`]) → [`lower`] (engine [`Expr`]).
+//! One module per stage: `lexer` (tokens with byte spans) → `parser` (syntax tree with spans,
+//! `ast`) → `lower` (engine [`Expr`]).
 //!
 //! ```
 //! use trailwatch::engine::{matches, JsonDocument};

@@ -13,6 +13,7 @@ pub fn parse_query(src: &str) -> Result<Query, Error> {
     let mut p = Parser {
         toks: tokenize(src)?,
         pos: 0,
+        depth: 0,
     };
     let query = p.query()?;
     match &p.peek().tok {
@@ -34,7 +35,12 @@ pub fn parse_query(src: &str) -> Result<Query, Error> {
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
+    /// Current recursion depth, bounded so hostile input cannot overflow the stack.
+    depth: usize,
 }
+
+/// Deeper nesting (parentheses, `not`, signs) is refused; rules nest a handful of levels.
+const MAX_DEPTH: usize = 128;
 
 impl Parser {
     fn peek(&self) -> &Token {
@@ -122,36 +128,58 @@ impl Parser {
         })
     }
 
-    fn or(&mut self) -> Result<Node, Error> {
-        let mut left = self.and()?;
-        while self.eat(&Tok::Keyword("or")) {
-            let right = self.and()?;
-            let span = left.span.start..right.span.end;
-            left = Node {
-                kind: Kind::Or(Box::new(left), Box::new(right)),
-                span,
-            };
+    /// Runs `f` one nesting level deeper.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(Error::Syntax {
+                message: format!("expression nested more than {MAX_DEPTH} levels deep"),
+                span: self.peek().span.clone(),
+            });
         }
-        Ok(left)
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        out
+    }
+
+    fn or(&mut self) -> Result<Node, Error> {
+        self.nested(Self::or_inner)
+    }
+
+    fn or_inner(&mut self) -> Result<Node, Error> {
+        self.chain("or", Self::and, Kind::Or)
     }
 
     fn and(&mut self) -> Result<Node, Error> {
-        let mut left = self.not()?;
-        while self.eat(&Tok::Keyword("and")) {
-            let right = self.not()?;
-            let span = left.span.start..right.span.end;
-            left = Node {
-                kind: Kind::And(Box::new(left), Box::new(right)),
-                span,
-            };
+        self.chain("and", Self::not, Kind::And)
+    }
+
+    /// `operand (keyword operand)*`, kept flat (a long chain must not become a deep tree).
+    fn chain(
+        &mut self,
+        keyword: &'static str,
+        operand: fn(&mut Self) -> Result<Node, Error>,
+        kind: fn(Vec<Node>) -> Kind,
+    ) -> Result<Node, Error> {
+        let first = operand(self)?;
+        if !self.is(&Tok::Keyword(keyword)) {
+            return Ok(first);
         }
-        Ok(left)
+        let mut items = vec![first];
+        while self.eat(&Tok::Keyword(keyword)) {
+            items.push(operand(self)?);
+        }
+        let span = items[0].span.start..items[items.len() - 1].span.end;
+        Ok(Node {
+            kind: kind(items),
+            span,
+        })
     }
 
     fn not(&mut self) -> Result<Node, Error> {
         if self.is(&Tok::Keyword("not")) {
             let start = self.bump().span.start;
-            let inner = self.not()?;
+            let inner = self.nested(Self::not)?;
             let span = start..inner.span.end;
             return Ok(Node {
                 kind: Kind::Not(Box::new(inner)),
@@ -227,7 +255,7 @@ impl Parser {
     fn unary(&mut self) -> Result<Node, Error> {
         if let Tok::Punct(op @ ("-" | "+")) = self.peek().tok {
             let start = self.bump().span.start;
-            let inner = self.unary()?;
+            let inner = self.nested(Self::unary)?;
             // A signed number literal stays a literal.
             let kind = match (op, inner.kind) {
                 ("-", Kind::Literal(Literal::Int(n))) => Kind::Literal(Literal::Int(-n)),
@@ -447,9 +475,12 @@ mod tests {
     #[test]
     fn not_binds_tighter_than_and_and_and_than_or() {
         let k = cond("any where not a == 1 and b == 2 or c == 3");
-        let Kind::Or(l, _) = k else { panic!("{k:?}") };
-        let Kind::And(nl, _) = l.kind else { panic!() };
-        assert!(matches!(nl.kind, Kind::Not(_)));
+        let Kind::Or(items) = k else { panic!("{k:?}") };
+        let Kind::And(ref inner) = items[0].kind else {
+            panic!()
+        };
+        assert!(matches!(inner[0].kind, Kind::Not(_)));
+        assert_eq!(items.len(), 2);
     }
 
     #[test]
@@ -459,9 +490,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(q.category, Some(("iam".into(), 0..3)));
-        let Kind::And(l, r) = q.condition.kind else {
+        let Kind::And(items) = q.condition.kind else {
             panic!()
         };
+        let [p, c, r] = &items[..] else { panic!() };
         assert!(matches!(
             r.kind,
             Kind::In {
@@ -470,7 +502,6 @@ mod tests {
                 ..
             }
         ));
-        let Kind::And(p, c) = l.kind else { panic!() };
         assert!(
             matches!(p.kind, Kind::Pattern { op: PatternOp::Seq, ref patterns, .. } if patterns.len() == 2)
         );

@@ -184,3 +184,120 @@ fn unsupported_and_invalid_function_uses() {
     let err = parse(r#"any where f regex "(a""#).unwrap_err();
     assert!(matches!(err, Error::Syntax { span, .. } if span == (18..22)));
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!(
+        "any where {}f == 1{}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    assert!(matches!(parse(&deep), Err(Error::Syntax { .. })));
+    let nots = format!("any where {}f == 1", "not ".repeat(10_000));
+    assert!(matches!(parse(&nots), Err(Error::Syntax { .. })));
+    let signs = format!("any where f == {}1", "- ".repeat(10_000));
+    assert!(matches!(parse(&signs), Err(Error::Syntax { .. })));
+    let groups = format!(
+        r#"any where f regex "{}a{}""#,
+        "(".repeat(5_000),
+        ")".repeat(5_000)
+    );
+    assert!(matches!(parse(&groups), Err(Error::Syntax { .. })));
+    let stars = format!(r#"any where f regex "a{}""#, "*".repeat(5_000));
+    assert!(matches!(parse(&stars), Err(Error::Syntax { .. })));
+    // Long flat alternations and conjunctions are fine.
+    let alts = format!(r#"any where f regex "{}b""#, "a|".repeat(5_000));
+    assert!(parse(&alts).is_ok());
+    let ands = format!("any where f == 1{}", " and f == 1".repeat(5_000));
+    assert!(parse(&ands).is_ok());
+}
+
+/// Random queries assembled from EQL fragments never panic, and every syntax error's span lies
+/// on character boundaries inside the query.
+#[test]
+fn random_queries_never_panic_and_spans_stay_inside() {
+    const FRAGMENTS: &[&str] = &[
+        "any",
+        "iam",
+        "where",
+        " ",
+        "f",
+        ".",
+        "g",
+        "`x y`",
+        "==",
+        "!=",
+        ":",
+        "<",
+        ">=",
+        "(",
+        ")",
+        ",",
+        "\"s\"",
+        "\"a*?\"",
+        "\"\"\"r\\\"\"\"",
+        "\"\\u{e9}\"",
+        "é",
+        "1",
+        "2.5",
+        "-",
+        "+",
+        "*",
+        "and",
+        "or",
+        "not",
+        "in",
+        "in~",
+        "like",
+        "like~",
+        "regex",
+        "regex~",
+        "\"[a-\"",
+        "null",
+        "true",
+        "stringContains",
+        "stringContains~",
+        "startsWith",
+        "cidrMatch",
+        "\"10.0.0.0/8\"",
+        "|",
+        "head",
+        "sequence",
+        "[",
+        "]",
+        "?",
+        "'",
+        "/*",
+        "*/",
+        "//",
+        "\n",
+        "\\",
+        "~",
+        "=",
+    ];
+    let mut seed: u64 = 0x5eed_e01;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize
+    };
+    for _ in 0..20_000 {
+        let mut q = String::from(if next() % 4 == 0 { "" } else { "any where " });
+        for _ in 0..next() % 14 {
+            q.push_str(FRAGMENTS[next() % FRAGMENTS.len()]);
+            if next() % 2 == 0 {
+                q.push(' ');
+            }
+        }
+        if let Err(Error::Syntax { span, .. }) = parse(&q) {
+            assert!(
+                span.start <= span.end
+                    && span.end <= q.len()
+                    && q.is_char_boundary(span.start)
+                    && q.is_char_boundary(span.end),
+                "{q:?}: {span:?}"
+            );
+        }
+    }
+}

@@ -1,7 +1,5 @@
-//! IR pieces only EQL needs: Lucene regular expressions (EQL `regex` / `regex~`) and the
-//! field-against-field `stringContains` that Elasticsearch runs as a script.
+//! Lucene regular expressions (EQL `regex` / `regex~`).
 //!
-//! # Regular expressions
 //! Elasticsearch translates EQL `f regex "p"` into a `regexp` query (QueryTranslator →
 //! ExpressionTranslators.Likes → `RegexQuery`, default flags = `RegexpFlag.ALL`,
 //! `case_insensitive` for `regex~`). That is Lucene's `RegExp` syntax, not PCRE: the pattern is
@@ -13,7 +11,6 @@
 //! The operators we do not implement — `~` (complement), `&` (intersection), `<n-m>` (numeric
 //! interval), `<name>`, and the `\d \s \w` shorthands — are reported as unsupported instead of
 //! being read some other way.
-use super::{Document, Value, IGNORE_ABOVE};
 
 /// Why a Lucene regular expression was not compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,7 +55,7 @@ enum Re {
         negated: bool,
     },
     Concat(Vec<Re>),
-    Alt(Box<Re>, Box<Re>),
+    Alt(Vec<Re>),
     Repeat(Box<Re>, u32, Option<u32>),
 }
 
@@ -72,6 +69,7 @@ impl Regexp {
             s: &chars,
             i: 0,
             ci: case_insensitive,
+            depth: 0,
         };
         let re = if chars.is_empty() {
             Re::Empty
@@ -162,16 +160,25 @@ fn emit(re: &Re, prog: &mut Vec<Inst>) -> Result<(), RegexpError> {
                 emit(p, prog)?;
             }
         }
-        Re::Alt(a, b) => {
-            let split = prog.len();
-            prog.push(Inst::Fail);
-            emit(a, prog)?;
-            let jmp = prog.len();
-            prog.push(Inst::Fail);
-            let b_start = prog.len();
-            emit(b, prog)?;
-            prog[split] = Inst::Split(split + 1, b_start);
-            prog[jmp] = Inst::Jmp(prog.len());
+        Re::Alt(alternatives) => {
+            let mut jumps = Vec::new();
+            let last = alternatives.len().saturating_sub(1);
+            for (k, alt) in alternatives.iter().enumerate() {
+                let split = prog.len();
+                if k < last {
+                    prog.push(Inst::Fail);
+                }
+                emit(alt, prog)?;
+                if k < last {
+                    jumps.push(prog.len());
+                    prog.push(Inst::Fail);
+                    prog[split] = Inst::Split(split + 1, prog.len());
+                }
+            }
+            let end = prog.len();
+            for j in jumps {
+                prog[j] = Inst::Jmp(end);
+            }
         }
         Re::Repeat(inner, min, max) => {
             for _ in 0..*min {
@@ -210,7 +217,12 @@ struct ReParser<'a> {
     s: &'a [char],
     i: usize,
     ci: bool,
+    /// Group nesting depth, bounded so hostile patterns cannot overflow the stack.
+    depth: usize,
 }
+
+/// Deeper group nesting or longer quantifier stacks are refused.
+const MAX_NESTING: usize = 64;
 
 impl ReParser<'_> {
     fn err(&self, message: &str) -> RegexpError {
@@ -241,12 +253,15 @@ impl ReParser<'_> {
     }
 
     fn union(&mut self) -> Result<Re, RegexpError> {
-        let left = self.concat()?;
-        if self.eat('|') {
-            let right = self.union()?;
-            return Ok(Re::Alt(Box::new(left), Box::new(right)));
+        let mut alternatives = vec![self.concat()?];
+        while self.eat('|') {
+            alternatives.push(self.concat()?);
         }
-        Ok(left)
+        Ok(if alternatives.len() == 1 {
+            alternatives.remove(0)
+        } else {
+            Re::Alt(alternatives)
+        })
     }
 
     fn concat(&mut self) -> Result<Re, RegexpError> {
@@ -267,7 +282,7 @@ impl ReParser<'_> {
 
     fn repeat(&mut self) -> Result<Re, RegexpError> {
         let mut e = self.class_or_simple()?;
-        loop {
+        for _ in 0..=MAX_NESTING {
             let (min, max) = match self.peek() {
                 Some('?') => (0, Some(1)),
                 Some('*') => (0, None),
@@ -299,6 +314,7 @@ impl ReParser<'_> {
                 Re::Repeat(Box::new(e), min, max)
             };
         }
+        Err(self.err("too many stacked quantifiers"))
     }
 
     fn count(&mut self) -> Result<u32, RegexpError> {
@@ -383,7 +399,12 @@ impl ReParser<'_> {
                 if self.eat(')') {
                     return Ok(Re::Empty);
                 }
+                if self.depth >= MAX_NESTING {
+                    return Err(self.err("groups nested too deep"));
+                }
+                self.depth += 1;
                 let e = self.union()?;
+                self.depth -= 1;
                 if !self.eat(')') {
                     return Err(self.err("expected ')'"));
                 }
@@ -425,60 +446,6 @@ impl ReParser<'_> {
         }
         v
     }
-}
-
-/// The string a keyword field indexes for a value (strings, numbers, booleans).
-/// Strings over `ignore_above` are not indexed and have no doc values, so neither a query nor a
-/// script sees them (elastic-semantics.md §4).
-fn keyword_text<'v>(v: &Value<'v>) -> Option<std::borrow::Cow<'v, str>> {
-    match *v {
-        Value::Str(s) if s.len() > IGNORE_ABOVE && s.encode_utf16().count() > IGNORE_ABOVE => None,
-        Value::Str(s) => Some(s.into()),
-        Value::Number(n) => Some(n.to_string().into()),
-        Value::Bool(b) => Some(if b { "true" } else { "false" }.into()),
-        Value::Null | Value::Object => None,
-    }
-}
-
-/// [`super::Matcher::Regex`] on one value.
-pub(super) fn regexp_matches(re: &Regexp, value: Value<'_>) -> bool {
-    keyword_text(&value).is_some_and(|s| re.is_match(&s))
-}
-
-/// [`super::Expr::FieldContainsField`]: some value of `path` contains some value of
-/// `needle_path` as a plain substring (no wildcards).
-///
-/// Elasticsearch cannot turn `stringContains(field, other_field)` into a query; it runs the
-/// Painless script `multiValueDocValues(doc, f, X0 -> multiValueDocValues(doc, g, X1 ->
-/// stringContains(X0, X1, ci)))` (eql QueryTranslator.Scalars → MultiValueAwareScriptQuery,
-/// ql Scripts.multiValueDocValuesRewrite, InternalEqlScriptUtils.multiValueDocValues), and
-/// StringContainsFunctionProcessor compares with Java `String.contains` after
-/// `toLowerCase(Locale.ROOT)` when case-insensitive. When either field is missing the script gets
-/// `null`, and Elasticsearch either yields no boolean or fails the script; we report no match (so
-/// `not stringContains(f, g)` holds). The one rule that uses this form (S3 bucket policy for an
-/// external account) also requires `stringContains(request_parameters, "Effect=Allow")`, and a
-/// script filter only runs on documents the cheaper clauses matched, while CloudTrail always has
-/// `recipientAccountId`; so the case does not arise there.
-pub(super) fn field_contains_field(
-    doc: &dyn Document,
-    path: &str,
-    needle_path: &str,
-    case_insensitive: bool,
-) -> bool {
-    doc.any_value(path, &mut |hay| {
-        let Some(hay) = keyword_text(&hay) else {
-            return false;
-        };
-        doc.any_value(needle_path, &mut |needle| {
-            keyword_text(&needle).is_some_and(|needle| {
-                if case_insensitive {
-                    hay.to_lowercase().contains(&needle.to_lowercase())
-                } else {
-                    hay.contains(needle.as_ref())
-                }
-            })
-        })
-    })
 }
 
 #[cfg(test)]
