@@ -18,9 +18,9 @@ pub const ATTRIBUTE_TYPE: &str = "String";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnsMessage {
     pub subject: String,
-    /// JSON object: `default` = the alert JSON (SNS gives `default` to every protocol without its
-    /// own key, so SQS and Lambda subscribers get the alert JSON without a second copy),
-    /// `email` = the text body, `https` = the Chatbot custom notification.
+    /// JSON object: `default`, `sqs` and `lambda` = the alert JSON (explicit per protocol, so a
+    /// subscriber never depends on SNS's fallback), `email` = the text body, `https` = the
+    /// Chatbot custom notification. The size limit counts every copy.
     pub message: String,
     /// `severity`, `rule_id`, `rule_name`, `account_id`, `region`, `action` (empty ones left out,
     /// as SNS rejects empty attribute values).
@@ -214,8 +214,11 @@ fn shrink_value(value: &mut Json, limit: usize) {
 
 /// The publish without any size consideration.
 fn build(alert: &Alert) -> SnsMessage {
+    let alert_json = render_json::json(alert);
     let message = json!({
-        "default": render_json::json(alert),
+        "default": alert_json,
+        "sqs": alert_json,
+        "lambda": alert_json,
         "email": render_text::body(alert),
         "https": render_chatbot::chatbot(alert).to_string(),
     });

@@ -70,20 +70,40 @@ impl RuleSet {
     ) -> RuleSet {
         let start = Instant::now();
         let mut set = RuleSet::default();
+        // rule_id → the file that defined it first (project files come first, so a project rule
+        // replaces Elastic's file of the same id from the extra directory).
+        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         for (origin, file, text) in files {
-            match compile_file(text) {
-                Ok((rule, expr)) => set.rules.push(CompiledRule {
-                    rule,
-                    expr,
-                    file,
-                    origin,
-                }),
-                Err((rule, reason)) => set.skipped.push(SkippedRule {
-                    file,
-                    origin,
-                    rule: rule.map(|r| *r),
-                    reason,
-                }),
+            let compiled =
+                compile_file(text).and_then(|(rule, expr)| match seen.get(&rule.rule_id) {
+                    Some(first) => Err((
+                        Some(Box::new(rule)),
+                        format!("duplicate rule_id: {first} defines it and takes precedence"),
+                    )),
+                    None => Ok((rule, expr)),
+                });
+            match compiled {
+                Ok((rule, expr)) => {
+                    seen.insert(rule.rule_id.clone(), file.clone());
+                    set.rules.push(CompiledRule {
+                        rule,
+                        expr,
+                        file,
+                        origin,
+                    })
+                }
+                Err((rule, reason)) => {
+                    if let Some(r) = &rule {
+                        seen.entry(r.rule_id.clone())
+                            .or_insert_with(|| file.clone());
+                    }
+                    set.skipped.push(SkippedRule {
+                        file,
+                        origin,
+                        rule: rule.map(|r| *r),
+                        reason,
+                    })
+                }
             }
         }
         set.compile_time = start.elapsed();
@@ -174,5 +194,72 @@ fn compile_file(text: &str) -> Result<(Rule, Expr), Skip> {
     match compiled {
         Ok(expr) => Ok((rule, expr)),
         Err(reason) => Err((Some(Box::new(rule)), reason)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &str, name: &str, query: &str, extra: &str) -> String {
+        format!(
+            "[metadata]\nmaturity = \"production\"\n[rule]\nrule_id = \"{id}\"\nname = \"{name}\"\ntype = \"query\"\nlanguage = \"kuery\"\nseverity = \"low\"\nrisk_score = 21\nquery = '{query}'\n{extra}"
+        )
+    }
+
+    #[test]
+    fn project_rules_take_precedence_over_extra_files_with_the_same_id() {
+        let ours = rule("r1", "ours", "event.action:A", "");
+        let theirs = rule("r1", "theirs", "event.action:B", "");
+        let other = rule("r2", "other", "event.action:C", "");
+        let set = RuleSet::from_sources([
+            (RuleOrigin::Project, "ours.toml".to_owned(), ours.as_str()),
+            (RuleOrigin::Extra, "theirs.toml".to_owned(), theirs.as_str()),
+            (RuleOrigin::Extra, "other.toml".to_owned(), other.as_str()),
+        ]);
+        let names: Vec<_> = set.rules.iter().map(|r| r.rule.name.as_str()).collect();
+        assert_eq!(names, ["ours", "other"]);
+        assert_eq!(set.skipped.len(), 1);
+        assert_eq!(set.skipped[0].file, "theirs.toml");
+        assert!(
+            set.skipped[0].reason.contains("ours.toml"),
+            "{}",
+            set.skipped[0].reason
+        );
+    }
+
+    #[test]
+    fn stateful_deprecated_and_broken_files_are_skipped_with_reasons() {
+        let new_terms = rule("n", "nt", "event.action:A", "")
+            .replace("type = \"query\"", "type = \"new_terms\"");
+        let deprecated = rule("d", "dep", "event.action:A", "").replace("production", "deprecated");
+        let bad_query = rule("b", "bad", "event.action:(A", "");
+        let set = RuleSet::from_sources([
+            (
+                RuleOrigin::Project,
+                "nt.toml".to_owned(),
+                new_terms.as_str(),
+            ),
+            (
+                RuleOrigin::Project,
+                "dep.toml".to_owned(),
+                deprecated.as_str(),
+            ),
+            (
+                RuleOrigin::Project,
+                "bad.toml".to_owned(),
+                bad_query.as_str(),
+            ),
+            (RuleOrigin::Project, "junk.toml".to_owned(), "not toml ["),
+        ]);
+        assert!(set.rules.is_empty());
+        let reasons: Vec<_> = set.skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert!(
+            reasons[0].starts_with("stateful rule type new_terms"),
+            "{reasons:?}"
+        );
+        assert!(reasons[1].starts_with("deprecated rule"), "{reasons:?}");
+        assert!(reasons[2].starts_with("KQL error"), "{reasons:?}");
+        assert!(reasons[3].starts_with("invalid rule file"), "{reasons:?}");
     }
 }
