@@ -25,6 +25,8 @@ struct Cache<'a> {
     timestamp: OnceCell<Option<String>>,
     creation_date: OnceCell<Option<String>>,
     strings: [OnceCell<Option<String>>; 4],
+    /// Whether each blob's string form is short enough for the flattened copy.
+    flattened_kept: [OnceCell<bool>; 4],
     outcome: OnceCell<Cow<'a, str>>,
     tls_protocol: OnceCell<Option<Cow<'a, str>>>,
     resources: OnceCell<Vec<&'a Json>>,
@@ -86,16 +88,21 @@ impl<'a> CloudTrailView<'a> {
         (!too_long).then_some(s)
     }
 
-    /// The object under `aws.cloudtrail.flattened.<root>`, if the pipeline copied it.
+    /// The object under `aws.cloudtrail.flattened.<root>`, if the pipeline copied it (only when
+    /// its string form is shorter than 32,766; decided once per view, usually from a bound on
+    /// the size without building the string).
     fn flattened_root(&self, source_key: &str, blob: Option<Blob>) -> Option<&'a Json> {
         let v = self.get(&[source_key])?;
-        match blob {
-            Some(b) if java_len_upper_bound(v) >= FLATTENED_LIMIT => {
-                let s = self.blob_string(b)?;
-                (java_len(s) < FLATTENED_LIMIT).then_some(v)
-            }
-            _ => Some(v),
-        }
+        let kept = match blob {
+            None => true,
+            Some(b) => *self.cache.flattened_kept[b as usize].get_or_init(|| {
+                java_len_upper_bound(v) < FLATTENED_LIMIT
+                    || self
+                        .blob_string(b)
+                        .is_some_and(|s| java_len(s) < FLATTENED_LIMIT)
+            }),
+        };
+        kept.then_some(v)
     }
 
     fn event_action(&self) -> Option<&'a str> {
