@@ -33,4 +33,5 @@ mod view;
 mod view_tests;
 
 pub use java_map::java_map_to_string;
+pub use paths::{field_type, FieldType};
 pub use view::CloudTrailView;

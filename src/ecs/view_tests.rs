@@ -314,3 +314,26 @@ fn every_listed_leaf_path_is_answered_by_a_match_arm() {
         }
     }
 }
+
+#[test]
+fn field_types_follow_the_data_stream_mapping() {
+    use super::{field_type, FieldType};
+    assert_eq!(field_type("aws.cloudtrail.read_only"), FieldType::Boolean);
+    assert_eq!(
+        field_type("aws.cloudtrail.management_event"),
+        FieldType::Keyword
+    );
+    assert_eq!(
+        field_type("aws.cloudtrail.session_credential_from_console"),
+        FieldType::Keyword
+    );
+    assert_eq!(field_type("source.ip"), FieldType::Ip);
+    assert_eq!(
+        field_type("aws.cloudtrail.flattened.request_parameters.withDecryption"),
+        FieldType::Flattened
+    );
+    assert_eq!(
+        field_type("source.as.organization.name"),
+        FieldType::Unmapped
+    );
+}
