@@ -237,3 +237,69 @@ fn view_reads_like_the_pipeline_output() {
         "listed differences that no longer occur: {stale:?}"
     );
 }
+
+const DATASET: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/datasets/invictus-aws/CloudTrail"
+);
+
+/// Every record of the real dataset reads as a complete event, and the view is consistent with
+/// itself: each leaf `any_leaf` reports is a mapped field and reads the same through `any_value`.
+#[test]
+fn every_dataset_record_reads_consistently() {
+    use trailwatch::ecs::{field_type, FieldType};
+    let mut files: Vec<_> = std::fs::read_dir(DATASET)
+        .expect("dataset dir readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let mut records = 0usize;
+    let mut problems = Vec::new();
+    for f in &files {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(f).expect("readable")).expect("JSON");
+        for r in v["Records"].as_array().expect("Records") {
+            records += 1;
+            let view = CloudTrailView::new(r);
+            let id = r["eventID"].as_str().unwrap_or("?").to_owned();
+            for p in [
+                "@timestamp",
+                "event.provider",
+                "event.action",
+                "event.id",
+                "event.outcome",
+                "cloud.account.id",
+                "cloud.region",
+            ] {
+                if !view.any_value(p, &mut |_| true) {
+                    problems.push(format!("{id}: no {p}"));
+                }
+            }
+            let mut leaves: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            view.any_leaf(&mut |p, v| {
+                leaves.entry(p.to_owned()).or_default().push(repr(v));
+                false
+            });
+            for (p, vals) in leaves {
+                if field_type(&p) == FieldType::Unmapped {
+                    problems.push(format!("{id}: leaf {p} has no field type"));
+                }
+                let mut got = Vec::new();
+                view.any_value(&p, &mut |v| {
+                    got.push(repr(v));
+                    false
+                });
+                if sorted(got.clone()) != sorted(vals.clone()) {
+                    problems.push(format!("{id}: {p} any_leaf {vals:?} vs any_value {got:?}"));
+                }
+            }
+        }
+    }
+    assert!(records > 2800, "only {records} records");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
