@@ -13,8 +13,9 @@
 //!   not index them, so no query matches them, `f:*` included; [`CloudTrailView::stored_string`]
 //!   still returns them for display.
 //! - Not produced: `source.geo.*`/`source.as.*` (GeoIP databases), `user_agent.name`/`version`/
-//!   `os`/`device` (the `user_agent` processor), `event.original`, `event.created`, `tags`, and
-//!   the `actor_target_mapping` option's `related.entity`/`*.entity.id` fields.
+//!   `os`/`device` (the `user_agent` processor), `event.original`, `event.created`, `tags`.
+//! - `related.entity`, `actor.entity.id`, `target.entity.id` and the typed `*.entity.id` fields
+//!   only with [`ViewOptions::actor_target_mapping`] (the integration option of that name).
 //! - Documents the pipeline would fail on (e.g. a role session whose ARN is not `arn:aws:sts:`,
 //!   which breaks its `grok`, giving `event.kind: pipeline_error`) are read as if it had not.
 //! - [`field_type`] gives each path's Elasticsearch type: `keyword` fields holding JSON booleans
@@ -39,9 +40,12 @@
 //! [`Document`]: crate::engine::Document
 
 mod derived;
+mod entity;
+mod entity_services;
 mod java_map;
 mod json_walk;
 mod paths;
+mod prefixed;
 mod resources;
 mod view;
 #[cfg(test)]
@@ -49,4 +53,4 @@ mod view_tests;
 
 pub use java_map::java_map_to_string;
 pub use paths::{field_type, FieldType};
-pub use view::CloudTrailView;
+pub use view::{CloudTrailView, ViewOptions};
