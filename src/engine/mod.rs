@@ -5,10 +5,18 @@
 //! dispatch) and explaining are written once, here.
 
 mod document;
+mod eql_ext;
 mod eval;
+mod index;
+mod matcher;
+pub(crate) mod number;
+mod wildcard;
 
 pub use document::{Document, JsonDocument, Value};
+pub use eql_ext::{Regexp, RegexpError};
 pub use eval::matches;
+pub use index::required_equalities;
+pub use matcher::IGNORE_ABOVE;
 
 /// A compiled predicate over a [`Document`].
 #[derive(Debug, Clone, PartialEq)]
@@ -22,12 +30,26 @@ pub enum Expr {
     /// Elasticsearch `must_not`: a document missing the field satisfies `Not(field matches x)`.
     Not(Box<Expr>),
     /// True when ANY value at the dotted `path` (lists flattened) satisfies `matcher`.
-    Field { path: String, matcher: Matcher },
+    Field {
+        path: String,
+        matcher: Matcher,
+    },
     /// KQL free text (a value without a field): true when any leaf value of the document matches.
     AnyField(Matcher),
     /// KQL nested query `path:{ inner }`: true when one object at `path` satisfies `inner`
     /// (field paths in `inner` are relative to that object).
-    Nested { path: String, inner: Box<Expr> },
+    Nested {
+        path: String,
+        inner: Box<Expr>,
+    },
+    /// EQL `stringContains(path, needle_path)` with a field as the substring: true when some value
+    /// of `path` contains some value of `needle_path` as plain text (Elasticsearch runs this as a
+    /// script, not a wildcard query; see `eql_ext::field_contains_field`).
+    FieldContainsField {
+        path: String,
+        needle_path: String,
+        case_insensitive: bool,
+    },
 }
 
 /// How one value is tested.
@@ -47,6 +69,8 @@ pub enum Matcher {
     Range { op: RangeOp, bound: Literal },
     /// An IP string inside a CIDR block.
     Cidr(Cidr),
+    /// Anchored Lucene regular expression (EQL `regex`, `regex~`); see `eql_ext`.
+    Regex(Regexp),
 }
 
 /// A literal value from a query.

@@ -1,5 +1,7 @@
 //! The rule catalogue: Elastic detection-rules TOML → [`Rule`], compiled into a [`RuleSet`].
 
 mod model;
+mod set;
 
-pub use model::{Rule, RuleFile, Severity, Tactic, Technique, Threat};
+pub use model::{InvestigationFields, Rule, RuleFile, Severity, Tactic, Technique, Threat};
+pub use set::{CompiledRule, RuleOrigin, RuleSet, RuleStatus, SkippedRule};

@@ -1,0 +1,50 @@
+# trailwatch — every target runs exactly what CI runs (.ci/run → make check).
+SHELL := /bin/bash
+CARGO ?= cargo
+VENV_AWS := .venv-aws
+MOTO := $(VENV_AWS)/bin/moto_server
+export MOTO_SERVER := $(abspath $(MOTO))
+
+.PHONY: demo test check fmt clippy build invoke bench events venv lint-template clean-venv
+
+## demo: scan the bundled sample CloudTrail objects and print the alerts (no AWS account needed)
+demo:
+	$(CARGO) run --quiet --no-default-features --bin trailwatch -- scan events/cloudtrail
+
+## test: unit, integration, differential and end-to-end (moto) tests
+test: $(MOTO)
+	$(CARGO) test --locked
+
+## check: formatting, lints, then the tests (what CI runs)
+check: fmt clippy test
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+## venv: moto server (S3, SNS, SQS) for the end-to-end tests
+venv: $(MOTO)
+$(MOTO):
+	python3 -m venv $(VENV_AWS)
+	$(VENV_AWS)/bin/pip install -q 'moto[s3,sns,sqs]==5.2.5' 'flask>=3,<4' 'flask-cors>=6,<7' boto3
+
+## events: regenerate events/ (Lambda payloads and sample CloudTrail objects)
+events:
+	python3 scripts/gen_events.py events
+
+## build: the Lambda bootstrap with cargo-lambda (arm64 needs the aarch64 Rust std)
+build:
+	scripts/build-lambda.sh
+
+## invoke: run the Lambda handler on events/s3-put.json against a local moto server
+invoke: $(MOTO)
+	scripts/invoke-local.sh events/s3-put.json
+
+## lint-template: cfn-lint and sam validate on template.yaml
+lint-template:
+	scripts/check-template.sh
+
+clean-venv:
+	rm -rf $(VENV_AWS) .venv-tools

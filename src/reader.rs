@@ -1,0 +1,564 @@
+//! CloudTrail objects → records, streaming.
+//!
+//! Gzip is detected by its magic bytes (multi-member streams are read whole); plain JSON is
+//! accepted. The `Records` array is split element by element on the raw bytes without
+//! materialising the object, so memory is bounded by the largest record, not the object.
+//! A bad element inside `Records` is reported and the next one is read; damage to the stream
+//! (truncation, corrupt gzip) ends the iteration with an error after the records read so far.
+use std::io::{self, BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+
+/// Records larger than this are skipped (reported), so one huge record cannot exhaust memory.
+pub const MAX_RECORD_BYTES: usize = 32 << 20;
+
+/// Why an object, or one element of its `Records`, could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Reading or decompressing failed (e.g. a corrupt or truncated gzip stream).
+    #[error("read failed at byte {offset} of the decompressed stream: {source}")]
+    Io { offset: u64, source: io::Error },
+    /// The object is empty (zero bytes, or a gzip of nothing).
+    #[error("empty object")]
+    Empty,
+    /// The bytes are not the JSON object CloudTrail writes.
+    #[error("not CloudTrail JSON at byte {offset}: {reason}")]
+    NotCloudTrail { offset: u64, reason: String },
+    /// A CloudTrail digest object (`CloudTrail-Digest/`): not events. Callers skip it quietly.
+    #[error("CloudTrail digest object (no events)")]
+    Digest,
+    /// The stream ended inside a value.
+    #[error("truncated: the stream ends inside a value at byte {offset}")]
+    Truncated { offset: u64 },
+    /// One element of `Records` is unusable; the others are still read.
+    #[error("record {index}: {reason}")]
+    BadRecord { index: usize, reason: String },
+}
+
+impl ReadError {
+    /// True when the error ends the object (as opposed to one bad record beside good ones).
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self, ReadError::BadRecord { .. })
+    }
+}
+
+/// One element of `Records`, as raw JSON bytes.
+#[derive(Debug, Clone)]
+pub struct RawRecord {
+    /// Position in `Records` (0-based).
+    pub index: usize,
+    pub bytes: Vec<u8>,
+}
+
+impl RawRecord {
+    /// Parses the record; a parse failure is a [`ReadError::BadRecord`].
+    pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
+        serde_json::from_slice(&self.bytes).map_err(|e| ReadError::BadRecord {
+            index: self.index,
+            reason: format!("invalid JSON: {e}"),
+        })
+    }
+}
+
+/// Opens an object's bytes: gzip (by magic) or plain JSON.
+pub fn open<'a, R: Read + 'a>(input: R) -> Records<Box<dyn BufRead + 'a>> {
+    let mut input = BufReader::with_capacity(64 << 10, input);
+    let gzip = match input.fill_buf() {
+        Ok(head) => head.starts_with(&[0x1f, 0x8b]),
+        Err(_) => false, // the error resurfaces on the first read below
+    };
+    let inner: Box<dyn BufRead + 'a> = if gzip {
+        Box::new(BufReader::with_capacity(
+            256 << 10,
+            MultiGzDecoder::new(input),
+        ))
+    } else {
+        Box::new(input)
+    };
+    Records::new(inner)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Start,
+    /// Inside the top-level object, before a key (or its closing brace).
+    Keys {
+        first: bool,
+    },
+    /// Inside `Records`, before an element (or the closing bracket).
+    Array {
+        first: bool,
+    },
+    Done,
+}
+
+/// Iterator over the records of one object.
+pub struct Records<R> {
+    input: R,
+    state: State,
+    offset: u64,
+    next_index: usize,
+    saw_records: bool,
+    saw_digest_key: bool,
+    objects: usize,
+    key: Vec<u8>,
+}
+
+impl<R: BufRead> Records<R> {
+    pub fn new(input: R) -> Self {
+        Records {
+            input,
+            state: State::Start,
+            offset: 0,
+            next_index: 0,
+            saw_records: false,
+            saw_digest_key: false,
+            objects: 0,
+            key: Vec::new(),
+        }
+    }
+
+    /// Bytes of decompressed JSON consumed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.offset
+    }
+
+    fn io(&self, source: io::Error) -> ReadError {
+        ReadError::Io {
+            offset: self.offset,
+            source,
+        }
+    }
+
+    fn not_cloudtrail(&self, reason: impl Into<String>) -> ReadError {
+        ReadError::NotCloudTrail {
+            offset: self.offset,
+            reason: reason.into(),
+        }
+    }
+
+    /// Skips whitespace; returns the next byte without consuming it (None at end of stream).
+    fn peek_non_ws(&mut self) -> Result<Option<u8>, ReadError> {
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io(e)),
+            };
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            let ws = chunk
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+                .count();
+            if ws < chunk.len() {
+                let b = chunk[ws];
+                self.input.consume(ws);
+                self.offset += ws as u64;
+                return Ok(Some(b));
+            }
+            let n = chunk.len();
+            self.input.consume(n);
+            self.offset += n as u64;
+        }
+    }
+
+    /// Consumes and returns the next non-whitespace byte.
+    fn expect_next(&mut self) -> Result<u8, ReadError> {
+        match self.peek_non_ws()? {
+            Some(b) => {
+                self.input.consume(1);
+                self.offset += 1;
+                Ok(b)
+            }
+            None => Err(ReadError::Truncated {
+                offset: self.offset,
+            }),
+        }
+    }
+
+    /// Scans one JSON value starting at the next non-whitespace byte; appends its bytes to `out`
+    /// when given (up to [`MAX_RECORD_BYTES`]). Returns the first byte and whether it was cut.
+    fn scan_value(&mut self, mut out: Option<&mut Vec<u8>>) -> Result<(u8, bool), ReadError> {
+        let first = match self.peek_non_ws()? {
+            Some(b) => b,
+            None => {
+                return Err(ReadError::Truncated {
+                    offset: self.offset,
+                })
+            }
+        };
+        let mut depth = 0usize;
+        let mut in_str = false;
+        let mut escaped = false;
+        let mut started = false;
+        let mut oversize = false;
+        let scalar = !matches!(first, b'{' | b'[' | b'"');
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io(e)),
+            };
+            if chunk.is_empty() {
+                if scalar && started {
+                    return Ok((first, oversize));
+                }
+                return Err(ReadError::Truncated {
+                    offset: self.offset,
+                });
+            }
+            let mut i = 0;
+            let mut end = None;
+            while i < chunk.len() {
+                if escaped {
+                    escaped = false;
+                    i += 1;
+                    continue;
+                }
+                if in_str {
+                    match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                        None => i = chunk.len(),
+                        Some(p) => {
+                            i += p;
+                            if chunk[i] == b'\\' {
+                                escaped = true;
+                            } else {
+                                in_str = false;
+                                if depth == 0 {
+                                    end = Some(i + 1); // a bare string value
+                                    break;
+                                }
+                            }
+                            i += 1;
+                        }
+                    }
+                    continue;
+                }
+                let b = chunk[i];
+                if scalar {
+                    if matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
+                        end = Some(i);
+                        break;
+                    }
+                    started = true;
+                    i += 1;
+                    continue;
+                }
+                match b {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            let n = end.unwrap_or(chunk.len());
+            if let Some(buf) = out.as_deref_mut() {
+                if buf.len() + n > MAX_RECORD_BYTES {
+                    oversize = true;
+                    buf.clear();
+                    out = None;
+                } else {
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+            }
+            self.input.consume(n);
+            self.offset += n as u64;
+            if end.is_some() {
+                return Ok((first, oversize));
+            }
+        }
+    }
+
+    /// Reads a key string (already past the opening quote is NOT assumed: expects `"`).
+    fn read_key(&mut self) -> Result<(), ReadError> {
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        let result = self.scan_value(Some(&mut key));
+        self.key = key;
+        match result? {
+            (b'"', _) => Ok(()),
+            _ => Err(self.not_cloudtrail("expected an object key")),
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<RawRecord>, ReadError> {
+        loop {
+            match self.state {
+                State::Done => return Ok(None),
+                State::Start => match self.peek_non_ws()? {
+                    None if self.objects == 0 => return Err(ReadError::Empty),
+                    None => {
+                        self.state = State::Done;
+                        return Ok(None);
+                    }
+                    Some(b'{') => {
+                        self.expect_next()?;
+                        self.objects += 1;
+                        self.state = State::Keys { first: true };
+                    }
+                    Some(b) => {
+                        return Err(self.not_cloudtrail(format!(
+                            "expected a JSON object, found {:?}",
+                            char::from(b)
+                        )))
+                    }
+                },
+                State::Keys { first } => {
+                    let Some(b) = self.peek_non_ws()? else {
+                        return Err(ReadError::Truncated {
+                            offset: self.offset,
+                        });
+                    };
+                    match b {
+                        b'}' => {
+                            self.expect_next()?;
+                            if !self.saw_records {
+                                return Err(if self.saw_digest_key {
+                                    ReadError::Digest
+                                } else {
+                                    self.not_cloudtrail("no \"Records\" array")
+                                });
+                            }
+                            self.saw_records = false;
+                            self.state = State::Start;
+                            continue;
+                        }
+                        b',' if !first => {
+                            self.expect_next()?;
+                        }
+                        b'"' if first => {}
+                        other => {
+                            return Err(self.not_cloudtrail(format!(
+                                "unexpected {:?} in the top-level object",
+                                char::from(other)
+                            )))
+                        }
+                    }
+                    self.read_key()?;
+                    if self.expect_next()? != b':' {
+                        return Err(self.not_cloudtrail("expected ':' after a key"));
+                    }
+                    match self.key.as_slice() {
+                        b"\"Records\"" => match self.peek_non_ws()? {
+                            Some(b'[') => {
+                                self.expect_next()?;
+                                self.saw_records = true;
+                                self.state = State::Array { first: true };
+                            }
+                            Some(_) => {
+                                let at = self.offset;
+                                let mut v = Vec::new();
+                                self.scan_value(Some(&mut v))?;
+                                self.offset = at; // report where the value starts
+                                return Err(self.not_cloudtrail(format!(
+                                    "\"Records\" is {}, not a list",
+                                    String::from_utf8_lossy(&v[..v.len().min(40)])
+                                )));
+                            }
+                            None => {
+                                return Err(ReadError::Truncated {
+                                    offset: self.offset,
+                                })
+                            }
+                        },
+                        k => {
+                            if k.starts_with(b"\"digest") {
+                                self.saw_digest_key = true;
+                            }
+                            self.scan_value(None)?;
+                            self.state = State::Keys { first: false };
+                        }
+                    }
+                }
+                State::Array { first } => {
+                    match self.peek_non_ws()? {
+                        Some(b']') => {
+                            self.expect_next()?;
+                            self.state = State::Keys { first: false };
+                            continue;
+                        }
+                        Some(b',') if !first => {
+                            self.expect_next()?;
+                        }
+                        Some(_) if first => {}
+                        Some(b) => {
+                            return Err(self.not_cloudtrail(format!(
+                                "expected ',' between records, found {:?}",
+                                char::from(b)
+                            )))
+                        }
+                        None => {
+                            return Err(ReadError::Truncated {
+                                offset: self.offset,
+                            })
+                        }
+                    }
+                    self.state = State::Array { first: false };
+                    let index = self.next_index;
+                    self.next_index += 1;
+                    let mut bytes = Vec::new();
+                    let (first_byte, oversize) = self.scan_value(Some(&mut bytes))?;
+                    if oversize {
+                        return Err(ReadError::BadRecord {
+                            index,
+                            reason: format!("record larger than {MAX_RECORD_BYTES} bytes"),
+                        });
+                    }
+                    if first_byte != b'{' {
+                        return Err(ReadError::BadRecord {
+                            index,
+                            reason: format!(
+                                "not an object: {}",
+                                String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+                            ),
+                        });
+                    }
+                    return Ok(Some(RawRecord { index, bytes }));
+                }
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Records<R> {
+    type Item = Result<RawRecord, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.step() {
+            Ok(Some(r)) => Some(Ok(r)),
+            Ok(None) => None,
+            Err(e) => {
+                if e.is_fatal() {
+                    self.state = State::Done;
+                }
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn read_all(bytes: &[u8]) -> (Vec<serde_json::Value>, Vec<String>) {
+        let mut ok = Vec::new();
+        let mut errs = Vec::new();
+        for item in open(bytes) {
+            match item.and_then(|r| r.parse()) {
+                Ok(v) => ok.push(v),
+                Err(e) => errs.push(e.to_string()),
+            }
+        }
+        (ok, errs)
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_plain_and_gzip_records() {
+        let json = br#"{"Records":[{"eventName":"A","x":"}]\"{"},{"eventName":"B"}]}"#;
+        for input in [json.to_vec(), gzip(json)] {
+            let (ok, errs) = read_all(&input);
+            assert!(errs.is_empty(), "{errs:?}");
+            let names: Vec<_> = ok
+                .iter()
+                .map(|v| v["eventName"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, ["A", "B"]);
+        }
+    }
+
+    #[test]
+    fn keys_around_records_and_concatenated_objects() {
+        let json = br#" { "a" : [1, {"b": "]"}], "Records" : [ {"n":1} ] , "z": null } {"Records":[{"n":2}]}"#;
+        let (ok, errs) = read_all(json);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[1]["n"], 2);
+    }
+
+    #[test]
+    fn bad_elements_beside_good_ones_are_reported_and_skipped() {
+        let json = br#"{"Records":[{"n":1}, 42, "s", null, {"n": tru}, {"n":2}]}"#;
+        let (ok, errs) = read_all(json);
+        assert_eq!(ok.len(), 2);
+        assert_eq!(errs.len(), 4, "{errs:?}");
+        assert!(errs[0].starts_with("record 1: not an object"));
+    }
+
+    #[test]
+    fn truncation_keeps_records_read_before_the_damage() {
+        let json = br#"{"Records":[{"n":1},{"n":2},{"n":"#;
+        let (ok, errs) = read_all(json);
+        assert_eq!(ok.len(), 2);
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("truncated"), "{errs:?}");
+        let gz = gzip(json);
+        let (ok, errs) = read_all(&gz[..gz.len() - 12]);
+        assert!(ok.len() <= 2);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+    }
+
+    #[test]
+    fn empty_digest_and_non_cloudtrail_objects_are_errors() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"", "empty object"),
+            (b"  \n", "empty object"),
+            (
+                br#"{"digestStartTime":"x","digestEndTime":"y"}"#,
+                "CloudTrail digest object (no events)",
+            ),
+            (
+                br#"{"Records":null}"#,
+                "not CloudTrail JSON at byte 11: \"Records\" is null, not a list",
+            ),
+            (
+                br#"[1,2]"#,
+                "not CloudTrail JSON at byte 0: expected a JSON object, found '['",
+            ),
+            (
+                br#"{"other":1}"#,
+                "not CloudTrail JSON at byte 11: no \"Records\" array",
+            ),
+        ];
+        for (input, want) in cases {
+            let (ok, errs) = read_all(input);
+            assert!(ok.is_empty());
+            assert_eq!(
+                errs,
+                [want.to_string()],
+                "input {:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        let (_, errs) = read_all(&gzip(b""));
+        assert_eq!(errs, ["empty object"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_a_bad_record_not_a_crash() {
+        let mut json = String::from(r#"{"Records":[{"n":1},{"deep":"#);
+        json.push_str(&"[".repeat(100_000));
+        json.push_str(&"]".repeat(100_000));
+        json.push_str(r#"},{"n":2}]}"#);
+        let (ok, errs) = read_all(json.as_bytes());
+        assert_eq!(ok.len(), 2);
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].contains("recursion limit"), "{errs:?}");
+    }
+}

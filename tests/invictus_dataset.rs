@@ -1,0 +1,137 @@
+//! The compiled-in RDS rules over a real Stratus Red Team detonation
+//! (`../shared/datasets/invictus-aws/CloudTrail`, 55 log files, 2,900 records, read in place):
+//! exactly the (rule_id, eventID) alerts Elasticsearch raises on the same records with the same
+//! rules, derived by hand from the records under the ECS semantics of
+//! `docs/elastic-semantics.md` §3–§4 (request_parameters in Java `Map.toString` form, computed
+//! with `tools/java_map_tostring.py`; `stringContains` as an unescaped wildcard).
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use trailwatch::rules::{RuleOrigin, RuleSet};
+
+const DATASET: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/datasets/invictus-aws/CloudTrail"
+);
+
+const SNAPSHOT_CREATED: &str = "68c5c9d1-38e5-48bb-b1b2-8b5951d39738";
+const SNAPSHOT_SHARED: &str = "4577ef08-61d1-4458-909f-25a4b10c87fe";
+const INSTANCE_DELETED: &str = "9055ece6-2689-4224-a0e0-b04881e1f8ad";
+const SNAPSHOT_DELETED: &str = "b36c99af-b944-4509-a523-7e0fad275be1";
+
+/// (rule_id, eventID, is the rule a building block).
+const EXPECTED: &[(&str, &str, bool)] = &[
+    // 12:19:39Z CreateDBSnapshot by IAM user bert-jan via Terraform, no errorCode: snapshot
+    // "exfiltration" of instance terraform-20230710121504061500000001. event.action is in
+    // ("CreateDBSnapshot" or "CreateDBClusterSnapshot") and event.outcome is success → the
+    // building block "AWS RDS DB Snapshot Created" (alert raised, flagged as building block).
+    (
+        SNAPSHOT_CREATED,
+        "0516b66a-77ec-4479-a82d-0cda54d3fc5d",
+        true,
+    ),
+    // 12:22:06Z ModifyDBSnapshotAttribute, success. request_parameters =
+    // "{valuesToAdd=[193672423079], attributeName=restore, dBSnapshotIdentifier=exfiltration}":
+    // contains "attributeName=restore" and matches the wildcard *valuesToAdd=[*]* → "AWS RDS DB
+    // Snapshot Shared with Another Account" (an `info where` rule: the pipeline sets
+    // event.type = ["info"] on every CloudTrail event).
+    (
+        SNAPSHOT_SHARED,
+        "2d19ab1e-82e9-4302-ad10-a405b50c8d49",
+        false,
+    ),
+    // 12:28:39Z DeleteDBInstance from the console (userAgent "AWS Internal"), no errorCode,
+    // skipFinalSnapshot=false → "AWS RDS DB Instance or Cluster Deleted".
+    (
+        INSTANCE_DELETED,
+        "b5232796-c668-4d71-a006-d9cabb3d607d",
+        false,
+    ),
+    // 12:28:38Z DeleteDBSnapshot of "exfiltration" by Terraform, success; userAgent and
+    // sourceIPAddress are not backup.amazonaws.com, so the AWS Backup exclusion does not apply
+    // → "AWS RDS Snapshot Deleted".
+    (
+        SNAPSHOT_DELETED,
+        "1b51dbcc-50a4-4e5c-a558-69096203818a",
+        false,
+    ),
+];
+
+// Near misses in the dataset (records that must NOT raise an alert), and why:
+// - c704b1d0-d5a6-4eed-aaf6-caecd497993b DeleteDBInstance by Terraform failed with errorCode
+//   InvalidDBInstanceStateFault ("already being deleted") → event.outcome is failure; the
+//   deletion rule requires success.
+// - d1bc9379-2adc-4b94-b38f-07a2bad4856d ModifyDBSnapshotAttribute unsharing the snapshot:
+//   request_parameters "{valuesToRemove=[193672423079], attributeName=restore, ...}" has
+//   attributeName=restore but no "valuesToAdd=[" → the sharing rule does not match.
+// - fdc74c82-c299-4211-a08e-b5f125ee3b58 CreateDBInstance: no rule covers creating an instance
+//   as such. Its request_parameters hold publiclyAccessible=false (the "made public" rule needs
+//   publiclyAccessible=true), deletionProtection=false and backupRetentionPeriod=0 (the
+//   deletion-protection and snapshot-deleted rules only look for these in ModifyDBInstance /
+//   ModifyDBCluster), masterUserPassword=HIDDEN_DUE_TO_SECURITY_REASONS (the password rule only
+//   covers ModifyDBInstance / ModifyDBCluster).
+// - 726b9d86-35ea-49a3-b87a-2c44f9b5ddad CreateDBSubnetGroup: no rule covers it.
+// - The other 142 RDS records are Describe*/List* reads (Terraform polling, the RDS console as
+//   "AWS Internal"); no rule covers them. The other 2,750 records are not from
+//   rds.amazonaws.com, and every compiled-in rule requires event.provider rds.amazonaws.com.
+
+#[test]
+fn invictus_detonation_raises_exactly_the_expected_alerts() -> Result<(), String> {
+    let set = RuleSet::embedded();
+    let mut files = Vec::new();
+    for entry in fs::read_dir(DATASET).map_err(|e| format!("reading {DATASET}: {e}"))? {
+        let path = entry.map_err(|e| format!("reading {DATASET}: {e}"))?.path();
+        if path.extension().is_some_and(|x| x == "json") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    assert_eq!(files.len(), 55, "log files in {DATASET}");
+
+    let mut records = 0;
+    let mut actual = BTreeSet::new();
+    for path in &files {
+        for record in read_records(path)? {
+            records += 1;
+            // Only this repository's rules: a build with TRAILWATCH_EXTRA_RULES adds Elastic's.
+            for rule in set.matches(&record) {
+                if rule.origin != RuleOrigin::Project {
+                    continue;
+                }
+                let event_id = record
+                    .get("eventID")
+                    .and_then(|v| v.as_str())
+                    .ok_or_else(|| format!("{}: record without eventID", path.display()))?;
+                actual.insert((
+                    rule.rule.rule_id.clone(),
+                    event_id.to_owned(),
+                    rule.rule.is_building_block(),
+                ));
+            }
+        }
+    }
+    assert_eq!(records, 2900, "records in {DATASET}");
+
+    let expected: BTreeSet<(String, String, bool)> = EXPECTED
+        .iter()
+        .map(|(rule, event, bb)| ((*rule).to_owned(), (*event).to_owned(), *bb))
+        .collect();
+    let missing: Vec<_> = expected.difference(&actual).collect();
+    let unexpected: Vec<_> = actual.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "missing alerts (rule_id, eventID, building block): {missing:#?}\nunexpected alerts: {unexpected:#?}"
+    );
+    Ok(())
+}
+
+fn read_records(path: &Path) -> Result<Vec<serde_json::Value>, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let mut log: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    match log.get_mut("Records").map(serde_json::Value::take) {
+        Some(serde_json::Value::Array(records)) => Ok(records),
+        _ => Err(format!("{}: no Records array", path.display())),
+    }
+}
