@@ -8,6 +8,7 @@
 //! `addValues` stops adding at the first value that is null or already present
 //! (`addedAll = addedAll && addValue(..)`); the sets are `TreeSet`s (sorted).
 
+use super::java_map::is_dropped;
 use super::json_walk::get_path;
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -90,11 +91,11 @@ impl<'a> Acc<'a> {
     }
 
     /// `$(p, []).stream()`: the list at `p` (a non-list fails).
-    pub(crate) fn list(&self, p: &str) -> Result<&'a [Json], Failed> {
+    /// `$(p, []).stream()`: the kept elements of the list at `p` (a non-list fails).
+    pub(crate) fn list(&self, p: &str) -> Result<Vec<&'a Json>, Failed> {
         match self.field(p) {
-            None => Ok(&[]),
-            Some(Json::Array(a)) => Ok(a.as_slice()),
-            Some(_) => Err(Failed),
+            None => Ok(Vec::new()),
+            Some(v) => kept(v),
         }
     }
 
@@ -132,10 +133,19 @@ impl<'a> Acc<'a> {
     }
 }
 
+/// The elements of a list the pipeline keeps (its remove-nulls script ran before); a non-list
+/// fails, as `.stream()` on it would.
+pub(crate) fn kept(v: &Json) -> Result<Vec<&Json>, Failed> {
+    match v {
+        Json::Array(a) => Ok(a.iter().filter(|x| !is_dropped(x)).collect()),
+        _ => Err(Failed),
+    }
+}
+
 /// `item.key` in Painless: null-safe on a missing key, an error on a non-map.
 pub(crate) fn member<'a>(item: &'a Json, key: &str) -> Result<Option<&'a Json>, Failed> {
     match item {
-        Json::Object(m) => Ok(m.get(key).filter(|v| !super::java_map::is_dropped(v))),
+        Json::Object(m) => Ok(m.get(key).filter(|v| !is_dropped(v))),
         Json::Null => Ok(None),
         _ => Err(Failed),
     }
@@ -144,9 +154,10 @@ pub(crate) fn member<'a>(item: &'a Json, key: &str) -> Result<Option<&'a Json>, 
 /// Runs the script over `rec` (the pipeline only runs it when `eventName` is set).
 pub(crate) fn entities(rec: &Json) -> Option<Entities<'_>> {
     let name = get_path(rec, &["eventName"])?.as_str()?;
-    let source = get_path(rec, &["eventSource"])
-        .and_then(Json::as_str)
-        .unwrap_or("");
+    let source = match get_path(rec, &["eventSource"]) {
+        None => "",
+        Some(v) => v.as_str()?, // `String eventSource = $(..)`: a non-string fails the script
+    };
     let mut acc = Acc {
         rec,
         related: Set::new(),

@@ -1,7 +1,7 @@
 //! The per-service part of the entity script (`enrichCloudtrail`, `enrichEc2`, ... in
 //! `default.yml`): which request/response fields are related entities or targets.
 
-use super::entity::{member, Acc, Failed};
+use super::entity::{kept, member, Acc, Failed};
 use serde_json::Value as Json;
 use std::borrow::Cow;
 
@@ -249,10 +249,7 @@ fn ec2<'a>(acc: &mut Acc<'a>, name: &str) -> Result<(), Failed> {
         let Some(items) = member(set, "items")? else {
             continue;
         };
-        let Json::Array(networks) = items else {
-            return Err(Failed);
-        };
-        for network in networks {
+        for network in kept(items)? {
             let values = [
                 member(network, "networkInterfaceId")?,
                 member(network, "vpcId")?,
@@ -265,10 +262,7 @@ fn ec2<'a>(acc: &mut Acc<'a>, name: &str) -> Result<(), Failed> {
             let Some(items) = member(groups, "items")? else {
                 continue;
             };
-            let Json::Array(groups) = items else {
-                return Err(Failed);
-            };
-            for g in groups {
+            for g in kept(items)? {
                 Acc::add_value(&mut acc.related, member(g, "groupId")?)?;
             }
         }
@@ -400,13 +394,13 @@ fn ssm<'a>(acc: &mut Acc<'a>, name: &str) -> Result<(), Failed> {
         "SendCommand" => {
             let mut ids: Vec<Option<&'a Json>> = acc
                 .list("requestParameters.instanceIds")?
-                .iter()
+                .into_iter()
                 .map(Some)
                 .collect();
             if ids.is_empty() {
                 for t in acc.list("requestParameters.targets")? {
                     match member(t, "values")? {
-                        Some(Json::Array(vs)) => ids.extend(vs.iter().map(Some)),
+                        Some(vs @ Json::Array(_)) => ids.extend(kept(vs)?.into_iter().map(Some)),
                         _ => return Err(Failed),
                     }
                 }
