@@ -38,21 +38,23 @@ pub(crate) fn visit_json(v: &Json, visit: &mut dyn FnMut(Value<'_>) -> bool) -> 
 /// dots (`"x-amz.foo"`) is reached by the same dotted path as nested objects would be.
 pub(crate) fn visit_path(v: &Json, rest: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
     match v {
-        Json::Object(m) => m.iter().any(|(k, child)| {
-            if rest == k {
-                visit_json(child, visit)
-            } else if let Some(tail) = rest
-                .strip_prefix(k.as_str())
-                .and_then(|t| t.strip_prefix('.'))
-            {
-                visit_path(child, tail, visit)
-            } else {
-                false
-            }
-        }),
+        Json::Object(m) => {
+            m.get(rest).is_some_and(|child| visit_json(child, visit))
+                || splits(rest).any(|(head, tail)| {
+                    m.get(head)
+                        .is_some_and(|child| visit_path(child, tail, visit))
+                })
+        }
         Json::Array(a) => a.iter().any(|x| visit_path(x, rest, visit)),
         _ => false,
     }
+}
+
+/// The ways to split a dotted path into a key and the rest (`a.b.c` → (`a`, `b.c`),
+/// (`a.b`, `c`)): hashed lookups of each candidate key instead of a scan of the object.
+fn splits(path: &str) -> impl Iterator<Item = (&str, &str)> {
+    path.match_indices('.')
+        .map(move |(i, _)| (&path[..i], &path[i + 1..]))
 }
 
 /// Calls `visit(path, value)` for each kept leaf below `v`, `path` being `prefix` extended with
@@ -96,18 +98,14 @@ pub(crate) fn visit_objects<'a>(
         };
     }
     match v {
-        Json::Object(m) => m.iter().any(|(k, child)| {
-            if rest == k {
-                visit_objects(child, "", visit)
-            } else if let Some(tail) = rest
-                .strip_prefix(k.as_str())
-                .and_then(|t| t.strip_prefix('.'))
-            {
-                visit_objects(child, tail, visit)
-            } else {
-                false
-            }
-        }),
+        Json::Object(m) => {
+            m.get(rest)
+                .is_some_and(|child| visit_objects(child, "", visit))
+                || splits(rest).any(|(head, tail)| {
+                    m.get(head)
+                        .is_some_and(|child| visit_objects(child, tail, visit))
+                })
+        }
         Json::Array(a) => a.iter().any(|x| visit_objects(x, rest, visit)),
         _ => false,
     }

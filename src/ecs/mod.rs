@@ -5,6 +5,22 @@
 //! (the `toString()` of `requestParameters`, `@timestamp`, ...) are computed on first read and
 //! cached inside the view. See elastic-semantics.md §4.
 //!
+//! Choices a rule author should know (each cites the pipeline; see also `tests/pipeline_ecs.rs`):
+//! - Modelled: `default.yml` of elastic/integrations at 0b97ab02 (drops `"-"`/`"none"`, falls
+//!   back to `recipientAccountId` for `cloud.account.id`, names role sessions after the role).
+//! - `aws.cloudtrail.request_parameters`/`response_elements` longer than 8,191 UTF-16 units
+//!   (`ignore_above`) are not reported by `any_value`/`any_leaf` — Elasticsearch stores but does
+//!   not index them, so no query matches them, `f:*` included; [`CloudTrailView::stored_string`]
+//!   still returns them for display.
+//! - Not produced: `source.geo.*`/`source.as.*` (GeoIP databases), `user_agent.name`/`version`/
+//!   `os`/`device` (the `user_agent` processor), `event.original`, `event.created`, `tags`.
+//! - `related.entity`, `actor.entity.id`, `target.entity.id` and the typed `*.entity.id` fields
+//!   only with [`ViewOptions::actor_target_mapping`] (the integration option of that name).
+//! - Documents the pipeline would fail on (e.g. a role session whose ARN is not `arn:aws:sts:`,
+//!   which breaks its `grok`, giving `event.kind: pipeline_error`) are read as if it had not.
+//! - [`field_type`] gives each path's Elasticsearch type: `keyword` fields holding JSON booleans
+//!   (`aws.cloudtrail.management_event`) and `flattened` leaves compare as strings there.
+//!
 //! ```
 //! use trailwatch::ecs::CloudTrailView;
 //! use trailwatch::engine::{Document, Value};
@@ -24,13 +40,17 @@
 //! [`Document`]: crate::engine::Document
 
 mod derived;
+mod entity;
+mod entity_services;
 mod java_map;
 mod json_walk;
 mod paths;
+mod prefixed;
 mod resources;
 mod view;
 #[cfg(test)]
 mod view_tests;
 
 pub use java_map::java_map_to_string;
-pub use view::CloudTrailView;
+pub use paths::{field_type, FieldType};
+pub use view::{CloudTrailView, ViewOptions};

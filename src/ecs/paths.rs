@@ -106,6 +106,18 @@ pub(crate) const LEAF_PATHS: &[&str] = &[
     "group.id",
     "group.name",
     "related.user",
+    // With the actor_target_mapping option only.
+    "related.entity",
+    "actor.entity.id",
+    "target.entity.id",
+    "user.target.entity.id",
+    "host.target.entity.id",
+    "service.target.entity.id",
+    "entity.target.id",
+    "user.entity.id",
+    "host.entity.id",
+    "service.entity.id",
+    "entity.id",
     "tls.version_protocol",
     "tls.version",
     "tls.cipher",
@@ -149,3 +161,42 @@ pub(crate) const LEAF_PATHS: &[&str] = &[
     "aws.cloudtrail.flattened.service_event_details",
     "aws.cloudtrail.flattened.insight_details",
 ];
+
+/// How Elasticsearch maps a field of the CloudTrail data stream (ECS plus the integration's
+/// `fields.yml`), which decides how a query term compares with the stored value: a `keyword`
+/// field holding the JSON `true` is indexed as the term `"true"`, so both KQL `f: true` and
+/// `f: "true"` match it, while a `boolean` field also accepts `"true"`/`"false"`; `flattened`
+/// leaves are keywords whatever their JSON type; an `ip` field takes CIDR queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Keyword,
+    /// `constant_keyword` (the data stream's `event.dataset`, `data_stream.*`, `event.module`).
+    ConstantKeyword,
+    Boolean,
+    Date,
+    Ip,
+    /// A leaf of an `aws.cloudtrail.flattened.*` object (or the object itself).
+    Flattened,
+    /// Not a field the view produces.
+    Unmapped,
+}
+
+/// The Elasticsearch type of an ECS path of [`crate::ecs::CloudTrailView`].
+pub fn field_type(path: &str) -> FieldType {
+    match path {
+        "@timestamp" | "aws.cloudtrail.user_identity.session_context.creation_date" => {
+            FieldType::Date
+        }
+        "aws.cloudtrail.read_only"
+        | "aws.cloudtrail.console_login.additional_eventdata.mobile_version"
+        | "aws.cloudtrail.console_login.additional_eventdata.mfa_used" => FieldType::Boolean,
+        "source.ip" => FieldType::Ip,
+        "event.dataset" | "event.module" | "data_stream.dataset" | "data_stream.type" => {
+            FieldType::ConstantKeyword
+        }
+        p if p.starts_with("aws.cloudtrail.flattened.") => FieldType::Flattened,
+        p if p.starts_with("aws.cloudtrail.resources.") => FieldType::Keyword,
+        p if LEAF_PATHS.contains(&p) => FieldType::Keyword,
+        _ => FieldType::Unmapped,
+    }
+}

@@ -8,6 +8,7 @@
 //! computed on first read and cached in the view so they can be lent out.
 
 use super::derived::{categorization, iso8601_to_es, lowercase_cow, split_tls_version};
+use super::entity::{entities, ActorKind, Entities};
 use super::java_map::{java_len, java_len_upper_bound, java_map_to_string};
 use super::json_walk::{
     get_path, get_str, visit_json, visit_leaves, visit_objects, visit_path, PrunedJson,
@@ -25,10 +26,21 @@ struct Cache<'a> {
     timestamp: OnceCell<Option<String>>,
     creation_date: OnceCell<Option<String>>,
     strings: [OnceCell<Option<String>>; 4],
+    /// Whether each blob's string form is short enough for the flattened copy.
+    flattened_kept: [OnceCell<bool>; 4],
     outcome: OnceCell<Cow<'a, str>>,
     tls_protocol: OnceCell<Option<Cow<'a, str>>>,
     resources: OnceCell<Vec<&'a Json>>,
     related_user: OnceCell<Vec<&'a str>>,
+    entities: OnceCell<Option<Entities<'a>>>,
+}
+
+/// Options of the Elastic integration that change the document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewOptions {
+    /// The integration's `actor_target_mapping` option (its `actor_target_mapping` tag): adds
+    /// `related.entity`, `actor.entity.id`, `target.entity.id` and their typed variants.
+    pub actor_target_mapping: bool,
 }
 
 /// One CloudTrail record (an element of `Records`) seen as the ECS document Elastic's CloudTrail
@@ -36,14 +48,21 @@ struct Cache<'a> {
 #[derive(Debug)]
 pub struct CloudTrailView<'a> {
     rec: &'a Json,
+    options: ViewOptions,
     cache: Cache<'a>,
 }
 
 impl<'a> CloudTrailView<'a> {
     /// A view over `record` (anything but an object reads as an empty document).
     pub fn new(record: &'a Json) -> Self {
+        Self::with_options(record, ViewOptions::default())
+    }
+
+    /// A view over `record` as the integration configured with `options` indexes it.
+    pub fn with_options(record: &'a Json, options: ViewOptions) -> Self {
         CloudTrailView {
             rec: record,
+            options,
             cache: Cache::default(),
         }
     }
@@ -86,16 +105,21 @@ impl<'a> CloudTrailView<'a> {
         (!too_long).then_some(s)
     }
 
-    /// The object under `aws.cloudtrail.flattened.<root>`, if the pipeline copied it.
+    /// The object under `aws.cloudtrail.flattened.<root>`, if the pipeline copied it (only when
+    /// its string form is shorter than 32,766; decided once per view, usually from a bound on
+    /// the size without building the string).
     fn flattened_root(&self, source_key: &str, blob: Option<Blob>) -> Option<&'a Json> {
         let v = self.get(&[source_key])?;
-        match blob {
-            Some(b) if java_len_upper_bound(v) >= FLATTENED_LIMIT => {
-                let s = self.blob_string(b)?;
-                (java_len(s) < FLATTENED_LIMIT).then_some(v)
-            }
-            _ => Some(v),
-        }
+        let kept = match blob {
+            None => true,
+            Some(b) => *self.cache.flattened_kept[b as usize].get_or_init(|| {
+                java_len_upper_bound(v) < FLATTENED_LIMIT
+                    || self
+                        .blob_string(b)
+                        .is_some_and(|s| java_len(s) < FLATTENED_LIMIT)
+            }),
+        };
+        kept.then_some(v)
     }
 
     fn event_action(&self) -> Option<&'a str> {
@@ -257,6 +281,44 @@ impl<'a> CloudTrailView<'a> {
         self.get(&["additionalEventData", key])
     }
 
+    fn entities(&self) -> Option<&Entities<'a>> {
+        if !self.options.actor_target_mapping {
+            return None;
+        }
+        self.cache
+            .entities
+            .get_or_init(|| entities(self.rec))
+            .as_ref()
+    }
+
+    fn visit_entity(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        let Some(e) = self.entities() else {
+            return false;
+        };
+        let list = match path {
+            "related.entity" => &e.related,
+            "target.entity.id" => &e.target,
+            "user.target.entity.id" => &e.user_targets,
+            "host.target.entity.id" => &e.host_targets,
+            "service.target.entity.id" => &e.service_targets,
+            "entity.target.id" => &e.generic_targets,
+            _ => {
+                let kind = match path {
+                    "actor.entity.id" => None,
+                    "user.entity.id" => Some(ActorKind::User),
+                    "host.entity.id" => Some(ActorKind::Host),
+                    "service.entity.id" => Some(ActorKind::Service),
+                    _ => Some(ActorKind::Generic),
+                };
+                return e
+                    .actor
+                    .filter(|_| kind.map_or(true, |k| k == e.actor_kind))
+                    .is_some_and(|a| visit_json(a, visit));
+            }
+        };
+        list.iter().any(|s| visit(Value::Str(s)))
+    }
+
     fn visit_strs(items: &[&str], visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
         items.iter().any(|s| visit(Value::Str(s)))
     }
@@ -346,6 +408,17 @@ impl Document for CloudTrailView<'_> {
             "group.id" => self.visit_src(&["responseElements", "group", "groupId"], visit),
             "group.name" => self.visit_src(&["requestParameters", "groupName"], visit),
             "related.user" => Self::visit_strs(self.related_user(), visit),
+            "related.entity"
+            | "actor.entity.id"
+            | "target.entity.id"
+            | "user.target.entity.id"
+            | "host.target.entity.id"
+            | "service.target.entity.id"
+            | "entity.target.id"
+            | "user.entity.id"
+            | "host.entity.id"
+            | "service.entity.id"
+            | "entity.id" => self.visit_entity(path, visit),
             "tls.version_protocol" => self.tls_protocol().is_some_and(|s| visit(Value::Str(s))),
             "tls.version" => self.visit_tls_version(visit),
             "tls.cipher" => self
@@ -497,37 +570,9 @@ impl Document for CloudTrailView<'_> {
             return visit_objects(v, rest, &mut |o| visit(&PrunedJson(o)));
         }
         self.is_object_path(path)
-            && visit(&Prefixed {
+            && visit(&super::prefixed::Prefixed {
                 view: self,
                 prefix: path,
             })
-    }
-}
-
-/// An object of the view seen as a document of its own (KQL nested queries on ECS objects):
-/// paths are looked up below `prefix`.
-struct Prefixed<'v, 'a> {
-    view: &'v CloudTrailView<'a>,
-    prefix: &'v str,
-}
-
-impl Document for Prefixed<'_, '_> {
-    fn any_value(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
-        self.view
-            .any_value(&format!("{}.{path}", self.prefix), visit)
-    }
-
-    fn any_leaf(&self, visit: &mut dyn FnMut(&str, Value<'_>) -> bool) -> bool {
-        let prefix = self.prefix;
-        self.view.any_leaf(&mut |p, v| {
-            p.strip_prefix(prefix)
-                .and_then(|r| r.strip_prefix('.'))
-                .is_some_and(|rel| visit(rel, v))
-        })
-    }
-
-    fn any_object(&self, path: &str, visit: &mut dyn FnMut(&dyn Document) -> bool) -> bool {
-        self.view
-            .any_object(&format!("{}.{path}", self.prefix), visit)
     }
 }

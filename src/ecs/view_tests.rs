@@ -5,7 +5,14 @@ use crate::engine::{Document, Value};
 use serde_json::{json, Value as Json};
 
 fn values(record: &Json, path: &str) -> Vec<String> {
-    let view = CloudTrailView::new(record);
+    values_with(record, path, false)
+}
+
+fn values_with(record: &Json, path: &str, actor_target_mapping: bool) -> Vec<String> {
+    let options = super::ViewOptions {
+        actor_target_mapping,
+    };
+    let view = CloudTrailView::with_options(record, options);
     let mut out = Vec::new();
     view.any_value(path, &mut |v| {
         out.push(match v {
@@ -286,7 +293,7 @@ fn every_listed_leaf_path_is_answered_by_a_match_arm() {
     // A record that sets every field the view can produce, so a path missing from the `match`
     // (falling through to the object fallback) shows up as "object" or nothing.
     let r = json!({
-        "eventVersion": "1.08", "eventTime": "2023-07-10T11:45:00Z", "eventSource": "s",
+        "eventVersion": "1.08", "eventTime": "2023-07-10T11:45:00Z", "eventSource": "signin.amazonaws.com",
         "eventName": "ConsoleLogin", "eventID": "i", "awsRegion": "r", "sourceIPAddress": "1.2.3.4",
         "userAgent": "ua", "errorCode": "e", "errorMessage": "m", "requestID": "q",
         "eventType": "t", "apiVersion": "v", "managementEvent": true, "readOnly": false,
@@ -303,8 +310,12 @@ fn every_listed_leaf_path_is_answered_by_a_match_arm() {
         "resources": [{"ARN": "arn", "accountId": "1", "type": "T"}],
         "tlsDetails": {"tlsVersion": "TLSv1.2", "cipherSuite": "c", "clientProvidedHostHeader": "h"}
     });
+    let entity_paths = ["related.entity", "actor.entity.id", "target.entity.id"];
     for p in super::paths::LEAF_PATHS {
-        let v = values(&r, p);
+        if p.contains("entity") && !entity_paths.contains(p) {
+            continue; // the typed entity fields are tested below
+        }
+        let v = values_with(&r, p, true);
         assert!(!v.is_empty(), "{p} has no value");
         if !p.starts_with("aws.cloudtrail.flattened.") {
             assert!(
@@ -313,4 +324,100 @@ fn every_listed_leaf_path_is_answered_by_a_match_arm() {
             );
         }
     }
+}
+
+#[test]
+fn field_types_follow_the_data_stream_mapping() {
+    use super::{field_type, FieldType};
+    assert_eq!(field_type("aws.cloudtrail.read_only"), FieldType::Boolean);
+    assert_eq!(
+        field_type("aws.cloudtrail.management_event"),
+        FieldType::Keyword
+    );
+    assert_eq!(
+        field_type("aws.cloudtrail.session_credential_from_console"),
+        FieldType::Keyword
+    );
+    assert_eq!(field_type("source.ip"), FieldType::Ip);
+    assert_eq!(
+        field_type("aws.cloudtrail.flattened.request_parameters.withDecryption"),
+        FieldType::Flattened
+    );
+    assert_eq!(
+        field_type("source.as.organization.name"),
+        FieldType::Unmapped
+    );
+}
+
+#[test]
+fn entity_fields_need_the_actor_target_mapping_option() {
+    let r = json!({
+        "eventName": "AttachRolePolicy", "eventSource": "iam.amazonaws.com",
+        "recipientAccountId": "111",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111:user/bob", "userName": "bob"},
+        "requestParameters": {"roleName": "r1", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    });
+    assert!(values(&r, "related.entity").is_empty());
+    assert_eq!(
+        values_with(&r, "related.entity", true),
+        vec![
+            "arn:aws:iam::111:user/bob",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "bob",
+            "r1"
+        ]
+    );
+    assert_eq!(values_with(&r, "target.entity.id", true), vec!["r1"]);
+    assert_eq!(values_with(&r, "entity.target.id", true), vec!["r1"]);
+    assert_eq!(
+        values_with(&r, "actor.entity.id", true),
+        vec!["arn:aws:iam::111:user/bob"]
+    );
+    assert_eq!(
+        values_with(&r, "user.entity.id", true),
+        vec!["arn:aws:iam::111:user/bob"]
+    );
+    assert!(values_with(&r, "service.entity.id", true).is_empty());
+}
+
+#[test]
+fn entity_script_fails_on_a_list_where_it_expects_a_string() {
+    // enrichLambda adds responseElements.vpcConfig.subnetIds with addField: a list there is a
+    // ClassCastException in Painless, and the script sets nothing.
+    let r = json!({
+        "eventName": "CreateFunction20150331", "eventSource": "lambda.amazonaws.com",
+        "userIdentity": {"arn": "arn:aws:iam::1:user/u"},
+        "responseElements": {"functionName": "f", "vpcConfig": {"subnetIds": ["subnet-1"]}}
+    });
+    assert!(values_with(&r, "related.entity", true).is_empty());
+    assert!(values_with(&r, "actor.entity.id", true).is_empty());
+}
+
+#[test]
+fn entity_add_values_stops_at_the_first_missing_value() {
+    // addValues([groupId, referencedGroupInfo?.groupId, securityGroupRuleId]): the null second
+    // value stops the loop, so the rule id is not a related entity (it is a target here).
+    let r = json!({
+        "eventName": "AuthorizeSecurityGroupIngress", "eventSource": "ec2.amazonaws.com",
+        "requestParameters": {"groupId": "sg-1"},
+        "responseElements": {"securityGroupRuleSet": {"items": [{"groupId": "sg-1", "securityGroupRuleId": "sgr-9"}]}}
+    });
+    assert_eq!(
+        values_with(&r, "target.entity.id", true),
+        vec!["sg-1", "sgr-9"]
+    );
+    assert_eq!(
+        values_with(&r, "service.target.entity.id", true),
+        vec!["sg-1", "sgr-9"]
+    );
+    // Targets join related.entity at the end, so sgr-9 is there through the target set.
+    assert_eq!(
+        values_with(&r, "related.entity", true),
+        vec!["sg-1", "sgr-9"]
+    );
+    let r2 = json!({
+        "eventName": "DescribeX", "eventSource": "ec2.amazonaws.com",
+        "responseElements": {"securityGroupRuleSet": {"items": [{"groupId": "sg-1", "securityGroupRuleId": "sgr-9"}]}}
+    });
+    assert_eq!(values_with(&r2, "related.entity", true), vec!["sg-1"]);
 }
