@@ -275,7 +275,7 @@ fn random_queries_never_panic_and_spans_stay_inside() {
         "~",
         "=",
     ];
-    let mut seed: u64 = 0x5eed_e01;
+    let mut seed: u64 = 0x05ee_de01;
     let mut next = move || {
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
