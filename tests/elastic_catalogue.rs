@@ -1,0 +1,104 @@
+//! Every Elastic rule file in `../shared/elastic/rules/{aws-kuery,aws-eql,rds}` (read in place) is
+//! either compiled or skipped with a specific reason; no stateless rule fails to compile.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
+use std::path::{Path, PathBuf};
+
+use trailwatch::rules::{RuleOrigin, RuleSet};
+
+fn files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            if recursive {
+                files(&p, recursive, out);
+            }
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_elastic_aws_and_rds_rule_is_compiled_or_skipped_for_a_stated_reason() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/elastic/rules");
+    let mut paths = Vec::new();
+    for dir in ["aws-kuery", "aws-eql", "rds"] {
+        files(&root.join(dir), dir == "rds", &mut paths);
+    }
+    let texts: Vec<(String, String)> = paths
+        .iter()
+        .map(|p| {
+            let name = p
+                .strip_prefix(&root)
+                .expect("under root")
+                .display()
+                .to_string();
+            (name, std::fs::read_to_string(p).expect("read rule"))
+        })
+        .collect();
+    // Each file on its own: duplicates across folders (rds/ repeats some aws-* files) are not the
+    // point here.
+    let mut compiled = 0;
+    let mut skipped: Vec<(String, String, String)> = Vec::new();
+    for (name, text) in &texts {
+        let set = RuleSet::from_sources([(RuleOrigin::Extra, name.clone(), text.as_str())]);
+        compiled += set.rules.len();
+        for s in set.skipped {
+            let ty = s
+                .rule
+                .as_ref()
+                .map(|r| r.rule_type.clone())
+                .unwrap_or_default();
+            skipped.push((name.clone(), ty, s.reason));
+        }
+    }
+    assert_eq!(
+        compiled + skipped.len(),
+        texts.len(),
+        "every file is accounted for"
+    );
+    let allowed = [
+        ("new_terms", "stateful rule type new_terms"),
+        ("threshold", "stateful rule type threshold"),
+        ("esql", "ES|QL rule"),
+        ("machine_learning", "machine learning rule"),
+        ("eql", "unsupported EQL: sequence"),
+    ];
+    let mut wrong = Vec::new();
+    for (name, ty, reason) in &skipped {
+        let deprecated = reason.starts_with("deprecated rule");
+        let stated = allowed
+            .iter()
+            .any(|(t, r)| ty == t && reason.starts_with(r));
+        if !(deprecated || stated) {
+            wrong.push(format!("{name} ({ty}): {reason}"));
+        }
+    }
+    eprintln!(
+        "{} files: {compiled} compiled, {} skipped ({} stateful or sequence, {} deprecated)",
+        texts.len(),
+        skipped.len(),
+        skipped
+            .iter()
+            .filter(|s| !s.2.starts_with("deprecated"))
+            .count(),
+        skipped
+            .iter()
+            .filter(|s| s.2.starts_with("deprecated"))
+            .count(),
+    );
+    assert!(
+        wrong.is_empty(),
+        "stateless rules that failed to compile:\n{}",
+        wrong.join("\n")
+    );
+    assert!(
+        compiled > 100,
+        "most of the catalogue is stateless and must compile"
+    );
+}
