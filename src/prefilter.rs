@@ -277,6 +277,7 @@ fn scan_head_inner(raw: &[u8]) -> Option<Head<'_>> {
         provider: Field::Missing,
         action: Field::Missing,
     };
+    let mut tried_early_exit = false;
     let mut i = skip_ws(raw, 0);
     if raw.get(i) != Some(&b'{') {
         return None;
@@ -320,7 +321,29 @@ fn scan_head_inner(raw: &[u8]) -> Option<Head<'_>> {
             };
         }
         i = end;
+        if !tried_early_exit && head.provider != Field::Missing && head.action != Field::Missing {
+            tried_early_exit = true;
+            if no_later_duplicate(&raw[i..]) {
+                return Some(head);
+            }
+        }
     }
+}
+
+/// True when `rest` cannot hold another `eventSource` or `eventName` key: no backslash (so no
+/// key written with escapes) and neither key's plain text. Lets the scan stop after the two keys
+/// (near the start of a CloudTrail record) instead of walking the rest of the record.
+fn no_later_duplicate(rest: &[u8]) -> bool {
+    use memchr::memmem::Finder;
+    use std::sync::OnceLock;
+    static KEYS: OnceLock<[Finder<'static>; 2]> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        [
+            Finder::new(b"\"eventName\""),
+            Finder::new(b"\"eventSource\""),
+        ]
+    });
+    memchr::memchr(b'\\', rest).is_none() && keys.iter().all(|k| k.find(rest).is_none())
 }
 
 #[cfg(test)]
@@ -352,6 +375,13 @@ mod tests {
         assert_eq!(h.action, Field::Str(b"B"));
         assert_eq!(h.provider, Field::Unknown);
         assert_eq!(head(r#"{"event\u004eame":"A"}"#), Head::UNKNOWN);
+        let h =
+            head(r#"{"eventName":"A","eventSource":"s","x":{"eventName":"C"},"eventName":"B"}"#);
+        assert_eq!(h.action, Field::Str(b"B"));
+        let h = head(r#"{"eventName":"A","eventSource":"s","x":"\"","event\u004eame":"B"}"#);
+        assert_eq!(h, Head::UNKNOWN);
+        let h = head(r#"{"eventName":"A","eventSource":"s","x":"\"","eventName":"B"}"#);
+        assert_eq!(h.action, Field::Str(b"B"));
         assert_eq!(head(r#"{"eventName":"A""#), Head::UNKNOWN);
         assert_eq!(head(r#"[1]"#), Head::UNKNOWN);
     }

@@ -228,7 +228,7 @@ impl<R: BufRead> Records<R> {
                     continue;
                 }
                 if in_str {
-                    match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                    match string_stop(&chunk[i..]) {
                         None => i = chunk.len(),
                         Some(p) => {
                             i += p;
@@ -451,6 +451,20 @@ impl<R: BufRead> Records<R> {
                 }
             }
         }
+    }
+}
+
+/// The first `"` or `\\` in `bytes`. Most CloudTrail strings are short: a plain loop over the
+/// first bytes beats a `memchr2` call per string; long strings still get `memchr2`.
+#[inline]
+fn string_stop(bytes: &[u8]) -> Option<usize> {
+    let head = bytes.len().min(24);
+    match bytes[..head].iter().position(|&b| b == b'"' || b == b'\\') {
+        Some(p) => Some(p),
+        None if head < bytes.len() => {
+            memchr::memchr2(b'"', b'\\', &bytes[head..]).map(|p| p + head)
+        }
+        None => None,
     }
 }
 
