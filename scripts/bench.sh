@@ -38,9 +38,8 @@ object() { # records -> path (generated once)
 best_of() {
   local best="" rss=0 out
   for _ in $(seq "$RUNS"); do
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-    # /usr/bin/time writes its line last on stderr; the command's stderr went to /dev/null.
-    read -r secs kb <<<"$out"
+    /usr/bin/time -o "$DIR/time.out" -f '%e %M' "$@" >/dev/null 2>&1
+    read -r secs kb <"$DIR/time.out"
     if [[ -z $best ]] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
     (( kb > rss )) && rss=$kb
   done
