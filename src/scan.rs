@@ -98,16 +98,26 @@ fn pump(input: impl Read, tx: &SyncSender<io::Result<Vec<u8>>>, recycle: &Receiv
         let mut chunk = recycle.try_recv().unwrap_or_default();
         chunk.clear();
         chunk.reserve(CHUNK);
-        let read = fill(&mut decoded, &mut chunk);
-        let done = !matches!(read, Ok(n) if n > 0);
-        let item = read.map(|_| chunk);
-        if tx.send(item).is_err() || done {
-            return;
+        match fill(&mut decoded, &mut chunk) {
+            Ok(n) => {
+                if tx.send(Ok(chunk)).is_err() || n == 0 {
+                    return;
+                }
+            }
+            Err(e) => {
+                // The bytes decoded before the damage first, as the single-threaded scan reads them.
+                if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
+                    return;
+                }
+                let _ = tx.send(Err(e));
+                return;
+            }
         }
     }
 }
 
-/// Reads up to [`CHUNK`] bytes into `chunk`: Ok(0) only at the end of the stream.
+/// Reads up to [`CHUNK`] bytes into `chunk`: Ok(0) only at the end of the stream. On an error,
+/// `chunk` keeps the bytes read before it.
 fn fill(input: &mut dyn BufRead, chunk: &mut Vec<u8>) -> io::Result<usize> {
     while chunk.len() < CHUNK {
         let buf = match input.fill_buf() {

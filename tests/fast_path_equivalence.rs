@@ -364,3 +364,33 @@ fn scan_reports_the_slow_path_alerts() {
     }
     assert!(total >= 4, "{total} alerts");
 }
+
+/// A truncated gzip object: both scans keep the alerts and records read before the damage and
+/// report the same error.
+#[test]
+fn pipelined_scan_reports_damage_like_the_single_threaded_one() {
+    let out = std::env::temp_dir().join(format!("trailwatch-trunc-{}.json.gz", std::process::id()));
+    let status = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/gen_events.py"
+        ))
+        .args(["bulk", out.to_str().unwrap(), "--records", "20000"])
+        .status()
+        .expect("python3 runs scripts/gen_events.py");
+    assert!(status.success());
+    let bytes = fs::read(&out).unwrap();
+    let _ = fs::remove_file(&out);
+    let cut = &bytes[..bytes.len() * 2 / 3];
+    let detector = Detector::new(RuleSet::embedded());
+    let single = scan_object("t", cut, &detector);
+    let piped = scan_object_pipelined("t", cut, &detector);
+    let err = |r: &trailwatch::ObjectReport| r.error.as_ref().map(ToString::to_string);
+    assert!(single.error.is_some());
+    assert_eq!(err(&single), err(&piped));
+    assert!(single.records > 10_000, "{}", single.records);
+    assert_eq!(
+        (single.records, single.alerts.len()),
+        (piped.records, piped.alerts.len())
+    );
+}
