@@ -24,6 +24,9 @@ fn main() -> std::io::Result<()> {
             parsed += usize::from(!candidates.is_empty());
         }
     }
-    println!("{n} records, {parsed} to parse, {} bytes", records.bytes_read());
+    println!(
+        "{n} records, {parsed} to parse, {} bytes",
+        records.bytes_read()
+    );
     Ok(())
 }
