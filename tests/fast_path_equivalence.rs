@@ -7,6 +7,7 @@
 //! unicode-escaped values and keys, duplicate keys, other JSON types, errorCode added/removed,
 //! pretty-printing). Run it with `TRAILWATCH_EXTRA_RULES=../shared/elastic/rules` at build time to
 //! cover the whole AWS catalogue.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -108,7 +109,7 @@ fn escape_one(s: &str, i: usize) -> String {
             }
         } else {
             out.push_str(
-                &serde_json::to_string(&c.to_string()).unwrap()[1..].trim_end_matches('"'),
+                serde_json::to_string(&c.to_string()).unwrap()[1..].trim_end_matches('"'),
             );
         }
     }
