@@ -108,9 +108,7 @@ fn escape_one(s: &str, i: usize) -> String {
                 out.push_str(&format!("\\u{u:04x}"));
             }
         } else {
-            out.push_str(
-                serde_json::to_string(&c.to_string()).unwrap()[1..].trim_end_matches('"'),
-            );
+            out.push_str(serde_json::to_string(&c.to_string()).unwrap()[1..].trim_end_matches('"'));
         }
     }
     out.push('"');
