@@ -42,6 +42,11 @@ build:
 invoke: $(MOTO)
 	scripts/invoke-local.sh events/s3-put.json
 
+## bench: criterion micro-benchmarks, then whole-process throughput and peak RSS (scripts/bench.sh)
+bench:
+	$(CARGO) bench --no-default-features --bench engine
+	scripts/bench.sh
+
 ## lint-template: cfn-lint and sam validate on template.yaml
 lint-template:
 	scripts/check-template.sh

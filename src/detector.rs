@@ -82,8 +82,31 @@ impl Detector {
         record: &serde_json::Value,
         out: &mut Vec<Alert>,
     ) -> usize {
+        self.detect_matches(self.rules.matches_document(event), event, record, out)
+    }
+
+    /// [`Detector::detect`] evaluating only `candidates` (from [`RuleSet::candidates`] on the
+    /// record's raw bytes).
+    pub fn detect_candidates(
+        &self,
+        candidates: &[usize],
+        event: &dyn Document,
+        record: &serde_json::Value,
+        out: &mut Vec<Alert>,
+    ) -> usize {
+        let matched = self.rules.matches_candidates(candidates, event);
+        self.detect_matches(matched, event, record, out)
+    }
+
+    fn detect_matches(
+        &self,
+        matched: Vec<&CompiledRule>,
+        event: &dyn Document,
+        record: &serde_json::Value,
+        out: &mut Vec<Alert>,
+    ) -> usize {
         let mut excepted = 0;
-        for rule in self.rules.matches_document(event) {
+        for rule in matched {
             if self.is_excepted(rule, event) {
                 excepted += 1;
                 continue;

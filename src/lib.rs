@@ -22,6 +22,7 @@ pub mod eql;
 #[cfg(feature = "aws")]
 pub mod handler;
 pub mod kql;
+pub mod prefilter;
 pub mod reader;
 pub mod rules;
 pub mod scan;
@@ -32,4 +33,4 @@ pub mod trigger;
 pub use config::Config;
 pub use detector::Detector;
 pub use rules::{CompiledRule, RuleSet};
-pub use scan::{scan_object, ObjectReport};
+pub use scan::{scan_object, scan_object_pipelined, ObjectReport};

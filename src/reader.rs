@@ -53,15 +53,25 @@ pub struct RawRecord {
 impl RawRecord {
     /// Parses the record; a parse failure is a [`ReadError::BadRecord`].
     pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
-        serde_json::from_slice(&self.bytes).map_err(|e| ReadError::BadRecord {
-            index: self.index,
-            reason: format!("invalid JSON: {e}"),
-        })
+        parse_record(self.index, &self.bytes)
     }
+}
+
+/// Parses the record at `index` of `Records`; a parse failure is a [`ReadError::BadRecord`].
+pub fn parse_record(index: usize, bytes: &[u8]) -> Result<serde_json::Value, ReadError> {
+    serde_json::from_slice(bytes).map_err(|e| ReadError::BadRecord {
+        index,
+        reason: format!("invalid JSON: {e}"),
+    })
 }
 
 /// Opens an object's bytes: gzip (by magic) or plain JSON.
 pub fn open<'a, R: Read + 'a>(input: R) -> Records<Box<dyn BufRead + 'a>> {
+    Records::new(decoder(input))
+}
+
+/// The decompressed JSON of an object: gzip (by magic, every member) or the bytes as they are.
+pub fn decoder<'a, R: Read + 'a>(input: R) -> Box<dyn BufRead + 'a> {
     let mut input = BufReader::with_capacity(64 << 10, input);
     let gzip = match input.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
@@ -75,7 +85,7 @@ pub fn open<'a, R: Read + 'a>(input: R) -> Records<Box<dyn BufRead + 'a>> {
     } else {
         Box::new(input)
     };
-    Records::new(inner)
+    inner
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,7 +228,7 @@ impl<R: BufRead> Records<R> {
                     continue;
                 }
                 if in_str {
-                    match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                    match string_stop(&chunk[i..]) {
                         None => i = chunk.len(),
                         Some(p) => {
                             i += p;
@@ -290,7 +300,22 @@ impl<R: BufRead> Records<R> {
         }
     }
 
-    fn step(&mut self) -> Result<Option<RawRecord>, ReadError> {
+    /// The next record into `bytes` (cleared first, its allocation reused); returns its index
+    /// in `Records`. Same items as the iterator, without a fresh buffer per record.
+    pub fn next_into(&mut self, bytes: &mut Vec<u8>) -> Option<Result<usize, ReadError>> {
+        match self.step(bytes) {
+            Ok(Some(index)) => Some(Ok(index)),
+            Ok(None) => None,
+            Err(e) => {
+                if e.is_fatal() {
+                    self.state = State::Done;
+                }
+                Some(Err(e))
+            }
+        }
+    }
+
+    fn step(&mut self, bytes: &mut Vec<u8>) -> Result<Option<usize>, ReadError> {
         loop {
             match self.state {
                 State::Done => return Ok(None),
@@ -405,8 +430,8 @@ impl<R: BufRead> Records<R> {
                     self.state = State::Array { first: false };
                     let index = self.next_index;
                     self.next_index += 1;
-                    let mut bytes = Vec::new();
-                    let (first_byte, oversize) = self.scan_value(Some(&mut bytes))?;
+                    bytes.clear();
+                    let (first_byte, oversize) = self.scan_value(Some(bytes))?;
                     if oversize {
                         return Err(ReadError::BadRecord {
                             index,
@@ -422,10 +447,24 @@ impl<R: BufRead> Records<R> {
                             ),
                         });
                     }
-                    return Ok(Some(RawRecord { index, bytes }));
+                    return Ok(Some(index));
                 }
             }
         }
+    }
+}
+
+/// The first `"` or `\\` in `bytes`. Most CloudTrail strings are short: a plain loop over the
+/// first bytes beats a `memchr2` call per string; long strings still get `memchr2`.
+#[inline]
+fn string_stop(bytes: &[u8]) -> Option<usize> {
+    let head = bytes.len().min(24);
+    match bytes[..head].iter().position(|&b| b == b'"' || b == b'\\') {
+        Some(p) => Some(p),
+        None if head < bytes.len() => {
+            memchr::memchr2(b'"', b'\\', &bytes[head..]).map(|p| p + head)
+        }
+        None => None,
     }
 }
 
@@ -433,16 +472,9 @@ impl<R: BufRead> Iterator for Records<R> {
     type Item = Result<RawRecord, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.step() {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => None,
-            Err(e) => {
-                if e.is_fatal() {
-                    self.state = State::Done;
-                }
-                Some(Err(e))
-            }
-        }
+        let mut bytes = Vec::new();
+        self.next_into(&mut bytes)
+            .map(|r| r.map(|index| RawRecord { index, bytes }))
     }
 }
 

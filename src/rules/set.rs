@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::{Rule, RuleFile};
 use crate::engine::{self, Document, Expr};
+use crate::prefilter::{self, Dispatch, Head};
 
 /// Where a rule file came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -52,6 +53,8 @@ pub struct RuleSet {
     pub skipped: Vec<SkippedRule>,
     /// How long compiling took.
     pub compile_time: Duration,
+    /// The rules indexed by the `event.provider` / `event.action` values they require.
+    dispatch: Dispatch,
 }
 
 impl RuleSet {
@@ -106,16 +109,67 @@ impl RuleSet {
                 }
             }
         }
+        set.dispatch = Dispatch::new(set.rules.iter().map(|r| &r.expr));
         set.compile_time = start.elapsed();
         set
     }
 
-    /// The rules whose query matches `doc`.
+    /// The rules whose query matches `doc`: only the candidates for its `event.provider` and
+    /// `event.action` are evaluated (same result as [`RuleSet::matches_document_slow`]).
     pub fn matches_document<'s>(&'s self, doc: &dyn Document) -> Vec<&'s CompiledRule> {
+        let (provider, action) = prefilter::head_of_document(doc);
+        let mut candidates = Vec::new();
+        self.candidates_for(
+            Head {
+                provider: provider.as_field(),
+                action: action.as_field(),
+            },
+            &mut candidates,
+        );
+        self.matches_candidates(&candidates, doc)
+    }
+
+    /// Every rule evaluated on `doc`: the reference the dispatch is tested against.
+    pub fn matches_document_slow<'s>(&'s self, doc: &dyn Document) -> Vec<&'s CompiledRule> {
         self.rules
             .iter()
             .filter(|r| engine::matches(&r.expr, doc))
             .collect()
+    }
+
+    /// The indices of the rules that could match the raw record `raw` (an element of `Records`,
+    /// unparsed), in catalogue order, into `out`. Empty: no rule can match, the record need not be
+    /// parsed. See [`crate::prefilter`].
+    pub fn candidates(&self, raw: &[u8], out: &mut Vec<usize>) {
+        self.candidates_for(prefilter::scan_head(raw), out);
+    }
+
+    fn candidates_for(&self, head: Head<'_>, out: &mut Vec<usize>) {
+        if self.dispatch.covers(self.rules.len()) {
+            self.dispatch.candidates(head, out);
+        } else {
+            // `rules` was changed after compiling: the index is stale, evaluate everything.
+            out.clear();
+            out.extend(0..self.rules.len());
+        }
+    }
+
+    /// The rules among `candidates` (indices from [`RuleSet::candidates`]) whose query matches.
+    pub fn matches_candidates<'s>(
+        &'s self,
+        candidates: &[usize],
+        doc: &dyn Document,
+    ) -> Vec<&'s CompiledRule> {
+        candidates
+            .iter()
+            .filter_map(|&i| self.rules.get(i))
+            .filter(|r| engine::matches(&r.expr, doc))
+            .collect()
+    }
+
+    /// Rules evaluated on every record (no `event.provider` / `event.action` they require).
+    pub fn unconstrained_rules(&self) -> usize {
+        self.dispatch.unconstrained()
     }
 
     /// The rules that match one CloudTrail record (an element of `Records`), seen as the ECS

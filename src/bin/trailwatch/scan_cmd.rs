@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use trailwatch::alert::Alert;
-use trailwatch::{scan_object, Config, Detector, ObjectReport, RuleSet};
+use trailwatch::{scan_object, scan_object_pipelined, Config, Detector, ObjectReport, RuleSet};
 
 use crate::Format;
 
@@ -180,9 +180,10 @@ fn scan_files<W: Write>(
     rules: &Detector,
     output: &mut Output<W>,
 ) -> anyhow::Result<()> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().max(1));
+    // Respects the CPU affinity mask (`taskset -c 0` gives one core).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(files.len().max(1));
+    let pipelined = files.len() == 1 && cores >= 2;
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, ObjectReport)>();
     std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -194,6 +195,8 @@ fn scan_files<W: Write>(
                 let Some(path) = files.get(i) else { break };
                 let name = path.display().to_string();
                 let report = match std::fs::File::open(path) {
+                    // One object: decompress on a second core while this one evaluates.
+                    Ok(f) if pipelined => scan_object_pipelined(&name, f, rules),
                     Ok(f) => scan_object(&name, f, rules),
                     Err(e) => failed_report(&name, e),
                 };

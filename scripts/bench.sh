@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Whole-process throughput and peak memory of the release `trailwatch scan` on one large
+# CloudTrail object, against a bare streaming gunzip of the same file (examples/gunzip.rs: the
+# same flate2/zlib-rs decompressor). See docs/performance.md.
+#
+#   scripts/bench.sh                 # 200,000 records (~230 MB of JSON) and a 5x larger object
+#   BENCH_RECORDS=50000 scripts/bench.sh
+#   BENCH_SKIP_LARGE=1 scripts/bench.sh
+#   TRAILWATCH_EXTRA_RULES=../shared/elastic/rules scripts/bench.sh   # every AWS rule compiled in
+#
+# Single-threaded figures pin the process to one core (`taskset -c 0`: the CLI then decompresses
+# and evaluates on the same thread); the two-core figures let the scan decompress on a second
+# thread. Each timing is the best of BENCH_RUNS runs (default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RECORDS=${BENCH_RECORDS:-200000}
+RUNS=${BENCH_RUNS:-3}
+DIR=${BENCH_DIR:-/tmp/trailwatch-bench}
+mkdir -p "$DIR"
+
+echo "building (release, no aws feature)..." >&2
+cargo build --quiet --release --no-default-features --bin trailwatch --example gunzip
+BIN=target/release/trailwatch
+GUNZIP=target/release/examples/gunzip
+
+object() { # records -> path (generated once)
+  local path="$DIR/bulk-$1.json.gz"
+  if [[ ! -s $path ]]; then
+    echo "generating $path ($1 records)..." >&2
+    python3 scripts/gen_events.py bulk "$path" --records "$1"
+  fi
+  echo "$path"
+}
+
+# best_of CMD...: runs CMD $RUNS times under /usr/bin/time; prints "seconds max_rss_kb" of the
+# fastest run (the largest RSS seen over all runs).
+best_of() {
+  local best="" rss=0 out
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -o "$DIR/time.out" -f '%e %M' "$@" >/dev/null 2>&1
+    read -r secs kb <"$DIR/time.out"
+    if [[ -z $best ]] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
+    (( kb > rss )) && rss=$kb
+  done
+  echo "$best $rss"
+}
+
+bench() {
+  local path=$1
+  local json_bytes records
+  json_bytes=$("$GUNZIP" "$path")
+  records=$("$BIN" scan --format ndjson "$path" 2>&1 >/dev/null | sed -n 's/.* objects ([0-9]* failed), \([0-9]*\) records.*/\1/p')
+  local gz scan1 scan2
+  gz=$(best_of taskset -c 0 "$GUNZIP" "$path")
+  scan1=$(best_of taskset -c 0 "$BIN" scan --format ndjson "$path")
+  scan2=$(best_of "$BIN" scan --format ndjson "$path")
+  python3 - "$path" "$json_bytes" "$records" "$gz" "$scan1" "$scan2" <<'EOF'
+import sys
+path, size, records = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+gz, gz_rss = map(float, sys.argv[4].split())
+rows = [("gunzip (1 core)", gz, gz_rss)]
+for label, arg in (("scan (1 core)", sys.argv[5]), ("scan (2 cores)", sys.argv[6])):
+    t, rss = map(float, arg.split())
+    rows.append((label, t, rss))
+print(f"{path}: {records:,} records, {size/1e6:.1f} MB of JSON")
+print(f"  {'':16} {'seconds':>8} {'MB/s':>7} {'events/s':>10} {'x gunzip':>9} {'peak RSS':>9}")
+for label, t, rss in rows:
+    print(f"  {label:16} {t:8.2f} {size/1e6/t:7.0f} {records/t:10,.0f} {t/gz:9.2f} {rss/1024:6.1f} MB")
+EOF
+}
+
+"$BIN" rules list >/dev/null 2>&1 || true
+bench "$(object "$RECORDS")"
+if [[ -z ${BENCH_SKIP_LARGE:-} ]]; then
+  bench "$(object $((RECORDS * 5)))"
+fi

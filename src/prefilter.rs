@@ -1,0 +1,419 @@
+//! Deciding, before parsing, which rules could match a record.
+//!
+//! Every rule whose query requires `event.provider` and/or `event.action` to equal one of a
+//! finite set of strings ([`crate::engine::required_equalities`]) is indexed by those strings.
+//! The CloudTrail view reads `event.provider` from `eventSource` and `event.action` from
+//! `eventName` verbatim (`src/ecs/view.rs`), so the raw record's top-level `eventSource` and
+//! `eventName` strings decide which indexed rules are candidates. A record no rule is a
+//! candidate for is never parsed.
+//!
+//! Soundness (the fast path must give exactly the alerts of evaluating every rule):
+//! - A field is only taken as known when it is a plain JSON string without a backslash: its raw
+//!   bytes are then its value. Anything else (an escape, a number, a list, null, an object) is
+//!   [`Field::Unknown`] and makes every rule indexed on that field a candidate.
+//! - Duplicate keys: serde_json keeps the last value, so the scan does too.
+//! - A key written with an escape could spell `eventName`: the whole record is then unknown.
+//! - A `Some(empty)` constraint (the query can never be true) leaves the rule out entirely.
+//! - Matching the literal is then left to the evaluator, so a candidate that does not match
+//!   (e.g. a value longer than `ignore_above`) costs time, never an alert.
+use std::collections::HashMap;
+
+use crate::engine::{self, Document, Expr, Value};
+
+/// The ECS path dispatched on, read from `eventSource`.
+pub const PROVIDER: &str = "event.provider";
+/// The ECS path dispatched on, read from `eventName`.
+pub const ACTION: &str = "event.action";
+
+/// What the raw record says about one top-level field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field<'a> {
+    /// The key is absent: no value at the ECS path, no equality can hold.
+    Missing,
+    /// A JSON string without escapes; the bytes are its value.
+    Str(&'a [u8]),
+    /// Present but not a plain string (escapes, another type, several values): any rule may match.
+    Unknown,
+}
+
+/// The dispatch fields of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head<'a> {
+    pub provider: Field<'a>,
+    pub action: Field<'a>,
+}
+
+impl Head<'_> {
+    /// Nothing known: every rule is a candidate.
+    pub const UNKNOWN: Head<'static> = Head {
+        provider: Field::Unknown,
+        action: Field::Unknown,
+    };
+}
+
+/// One rule's constraints, as indices into the catalogue.
+#[derive(Debug, Clone, Default)]
+struct Constraint {
+    providers: Option<Vec<String>>,
+}
+
+/// Rules indexed by the literals they require.
+#[derive(Debug, Clone, Default)]
+pub struct Dispatch {
+    /// How many rules the index was built over (a mismatch means the index is stale).
+    rules: usize,
+    /// Rules with no usable constraint: candidates for every record.
+    always: Vec<usize>,
+    /// Rules constrained on `event.action` (their provider constraint is checked per record).
+    by_action: HashMap<Box<[u8]>, Vec<usize>>,
+    action_rules: Vec<usize>,
+    /// Rules constrained on `event.provider` only.
+    by_provider: HashMap<Box<[u8]>, Vec<usize>>,
+    provider_rules: Vec<usize>,
+    constraints: Vec<Constraint>,
+}
+
+impl Dispatch {
+    /// Indexes `exprs` (in catalogue order).
+    pub fn new<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> Dispatch {
+        let mut d = Dispatch::default();
+        for (i, expr) in exprs.into_iter().enumerate() {
+            d.rules += 1;
+            let providers = engine::required_equalities(expr, PROVIDER);
+            let actions = engine::required_equalities(expr, ACTION);
+            if providers.as_ref().is_some_and(Vec::is_empty)
+                || actions.as_ref().is_some_and(Vec::is_empty)
+            {
+                // Can never be true: never a candidate.
+                d.constraints.push(Constraint::default());
+                continue;
+            }
+            match (actions, &providers) {
+                (Some(actions), _) => {
+                    for a in actions {
+                        d.by_action
+                            .entry(a.into_bytes().into_boxed_slice())
+                            .or_default()
+                            .push(i);
+                    }
+                    d.action_rules.push(i);
+                }
+                (None, Some(ps)) => {
+                    for p in ps {
+                        d.by_provider
+                            .entry(p.clone().into_bytes().into_boxed_slice())
+                            .or_default()
+                            .push(i);
+                    }
+                    d.provider_rules.push(i);
+                }
+                (None, None) => d.always.push(i),
+            }
+            d.constraints.push(Constraint { providers });
+        }
+        d
+    }
+
+    /// Whether the index was built over `n` rules.
+    pub fn covers(&self, n: usize) -> bool {
+        self.rules == n
+    }
+
+    /// Rules that no record can make a candidate of the dispatch fields alone.
+    pub fn unconstrained(&self) -> usize {
+        self.always.len()
+    }
+
+    /// The candidate rules for a record with these dispatch fields, in catalogue order, into `out`.
+    pub fn candidates(&self, head: Head<'_>, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend_from_slice(&self.always);
+        let provider_ok = |i: usize| match (&self.constraints[i].providers, head.provider) {
+            (None, _) | (Some(_), Field::Unknown) => true,
+            (Some(_), Field::Missing) => false,
+            (Some(ps), Field::Str(p)) => ps.iter().any(|x| x.as_bytes() == p),
+        };
+        match head.action {
+            Field::Missing => {}
+            Field::Str(a) => {
+                if let Some(rules) = self.by_action.get(a) {
+                    out.extend(rules.iter().copied().filter(|&i| provider_ok(i)));
+                }
+            }
+            Field::Unknown => out.extend(
+                self.action_rules
+                    .iter()
+                    .copied()
+                    .filter(|&i| provider_ok(i)),
+            ),
+        }
+        match head.provider {
+            Field::Missing => {}
+            Field::Str(p) => {
+                if let Some(rules) = self.by_provider.get(p) {
+                    out.extend_from_slice(rules);
+                }
+            }
+            Field::Unknown => out.extend_from_slice(&self.provider_rules),
+        }
+        if !self.by_provider.is_empty() || !self.always.is_empty() {
+            out.sort_unstable();
+        }
+    }
+}
+
+/// The dispatch fields as a [`Document`] shows them (for callers that already have one).
+pub fn head_of_document(doc: &dyn Document) -> (OwnedField, OwnedField) {
+    (field_of(doc, PROVIDER), field_of(doc, ACTION))
+}
+
+/// [`Field`] with its own bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedField {
+    Missing,
+    Str(Vec<u8>),
+    Unknown,
+}
+
+impl OwnedField {
+    pub fn as_field(&self) -> Field<'_> {
+        match self {
+            OwnedField::Missing => Field::Missing,
+            OwnedField::Str(s) => Field::Str(s),
+            OwnedField::Unknown => Field::Unknown,
+        }
+    }
+}
+
+fn field_of(doc: &dyn Document, path: &str) -> OwnedField {
+    let mut out = OwnedField::Missing;
+    doc.any_value(path, &mut |v| {
+        out = match (&out, v) {
+            (OwnedField::Missing, Value::Str(s)) => OwnedField::Str(s.as_bytes().to_vec()),
+            _ => OwnedField::Unknown,
+        };
+        matches!(out, OwnedField::Unknown) // stop once nothing more can be learnt
+    });
+    out
+}
+
+const WS: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b' ' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t[b'\t' as usize] = true;
+    t
+};
+
+fn skip_ws(raw: &[u8], mut i: usize) -> usize {
+    while i < raw.len() && WS[raw[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// End (one past the closing quote) of the string whose opening quote is at `i`, and whether
+/// it holds a backslash. None when unterminated.
+fn string_end(raw: &[u8], i: usize) -> Option<(usize, bool)> {
+    let mut j = i + 1;
+    let mut escaped = false;
+    loop {
+        let p = memchr::memchr2(b'"', b'\\', raw.get(j..)?)?;
+        j += p;
+        if raw[j] == b'"' {
+            return Some((j + 1, escaped));
+        }
+        escaped = true;
+        j += 2; // the backslash and the byte it escapes
+    }
+}
+
+/// End of the value starting at `i` (not whitespace). None when malformed.
+fn value_end(raw: &[u8], i: usize) -> Option<usize> {
+    match *raw.get(i)? {
+        b'"' => string_end(raw, i).map(|(e, _)| e),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < raw.len() {
+                match raw[j] {
+                    b'"' => {
+                        j = string_end(raw, j)?.0;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            None
+        }
+        _ => {
+            let mut j = i;
+            while j < raw.len() && !matches!(raw[j], b',' | b'}' | b']') && !WS[raw[j] as usize] {
+                j += 1;
+            }
+            Some(j)
+        }
+    }
+}
+
+/// Reads the top-level `eventSource` and `eventName` of a raw record (a JSON object) without
+/// parsing it. [`Head::UNKNOWN`] when the record is not shaped as expected (the evaluator then
+/// sees it whole, and a parse error is reported as before).
+pub fn scan_head(raw: &[u8]) -> Head<'_> {
+    scan_head_inner(raw).unwrap_or(Head::UNKNOWN)
+}
+
+fn scan_head_inner(raw: &[u8]) -> Option<Head<'_>> {
+    let mut head = Head {
+        provider: Field::Missing,
+        action: Field::Missing,
+    };
+    let mut tried_early_exit = false;
+    let mut i = skip_ws(raw, 0);
+    if raw.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(raw, i);
+        match *raw.get(i)? {
+            b'}' => return Some(head),
+            b',' => {
+                i = skip_ws(raw, i + 1);
+            }
+            _ => {}
+        }
+        if raw.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (key_end, key_escaped) = string_end(raw, i)?;
+        if key_escaped {
+            return None; // the key might spell eventName: decide nothing
+        }
+        let key = &raw[i + 1..key_end - 1];
+        i = skip_ws(raw, key_end);
+        if raw.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(raw, i + 1);
+        let end = value_end(raw, i)?;
+        let slot = match key {
+            b"eventSource" => Some(&mut head.provider),
+            b"eventName" => Some(&mut head.action),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            *slot = match raw[i] {
+                b'"' => match string_end(raw, i)? {
+                    (_, false) => Field::Str(&raw[i + 1..end - 1]),
+                    (_, true) => Field::Unknown,
+                },
+                _ => Field::Unknown,
+            };
+        }
+        i = end;
+        if !tried_early_exit && head.provider != Field::Missing && head.action != Field::Missing {
+            tried_early_exit = true;
+            if no_later_duplicate(&raw[i..]) {
+                return Some(head);
+            }
+        }
+    }
+}
+
+/// True when `rest` cannot hold another `eventSource` or `eventName` key: no backslash (so no
+/// key written with escapes) and neither key's plain text. Lets the scan stop after the two keys
+/// (near the start of a CloudTrail record) instead of walking the rest of the record.
+fn no_later_duplicate(rest: &[u8]) -> bool {
+    use memchr::memmem::Finder;
+    use std::sync::OnceLock;
+    static KEYS: OnceLock<[Finder<'static>; 2]> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        [
+            Finder::new(b"\"eventName\""),
+            Finder::new(b"\"eventSource\""),
+        ]
+    });
+    memchr::memchr(b'\\', rest).is_none() && keys.iter().all(|k| k.find(rest).is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(raw: &str) -> Head<'_> {
+        scan_head(raw.as_bytes())
+    }
+
+    #[test]
+    fn reads_top_level_strings_only() {
+        let h = head(
+            r#"{"requestParameters":{"eventName":"X","a":[1,{"eventSource":"y"}]},
+               "eventSource" : "rds.amazonaws.com", "n": -1.5e3, "eventName":"StartExportTask"}"#,
+        );
+        assert_eq!(h.provider, Field::Str(b"rds.amazonaws.com"));
+        assert_eq!(h.action, Field::Str(b"StartExportTask"));
+        let h = head(r#"{"a":"}\"{","eventName":"B"}"#);
+        assert_eq!(h.provider, Field::Missing);
+        assert_eq!(h.action, Field::Str(b"B"));
+    }
+
+    #[test]
+    fn escapes_other_types_duplicates_and_bad_shapes() {
+        let h = head(r#"{"eventName":"Start\u0045xportTask","eventSource":["a"]}"#);
+        assert_eq!(h, Head::UNKNOWN);
+        let h = head(r#"{"eventName":"A","eventName":"B","eventSource":null}"#);
+        assert_eq!(h.action, Field::Str(b"B"));
+        assert_eq!(h.provider, Field::Unknown);
+        assert_eq!(head(r#"{"event\u004eame":"A"}"#), Head::UNKNOWN);
+        let h =
+            head(r#"{"eventName":"A","eventSource":"s","x":{"eventName":"C"},"eventName":"B"}"#);
+        assert_eq!(h.action, Field::Str(b"B"));
+        let h = head(r#"{"eventName":"A","eventSource":"s","x":"\"","event\u004eame":"B"}"#);
+        assert_eq!(h, Head::UNKNOWN);
+        let h = head(r#"{"eventName":"A","eventSource":"s","x":"\"","eventName":"B"}"#);
+        assert_eq!(h.action, Field::Str(b"B"));
+        assert_eq!(head(r#"{"eventName":"A""#), Head::UNKNOWN);
+        assert_eq!(head(r#"[1]"#), Head::UNKNOWN);
+    }
+
+    fn eq(path: &str, s: &str) -> Expr {
+        Expr::Field {
+            path: path.into(),
+            matcher: engine::Matcher::Equals(engine::Literal::Str(s.into())),
+        }
+    }
+
+    #[test]
+    fn candidates_follow_the_constraints() {
+        let rules = [
+            Expr::And(vec![eq(PROVIDER, "rds"), eq(ACTION, "A")]), // 0
+            eq(PROVIDER, "rds"),                                   // 1
+            Expr::True,                                            // 2
+            Expr::Or(vec![eq(ACTION, "A"), eq(ACTION, "B")]),      // 3
+            Expr::And(vec![eq(ACTION, "A"), eq(ACTION, "B")]),     // 4: never
+        ];
+        let d = Dispatch::new(rules.iter());
+        let cands = |provider, action| {
+            let mut out = Vec::new();
+            d.candidates(Head { provider, action }, &mut out);
+            out
+        };
+        use Field::*;
+        assert_eq!(cands(Str(b"rds"), Str(b"A")), [0, 1, 2, 3]);
+        assert_eq!(cands(Str(b"ec2"), Str(b"A")), [2, 3]);
+        assert_eq!(cands(Missing, Str(b"B")), [2, 3]);
+        assert_eq!(cands(Unknown, Missing), [1, 2]);
+        assert_eq!(cands(Unknown, Unknown), [0, 1, 2, 3]);
+        assert_eq!(cands(Str(b"rds"), Str(b"C")), [1, 2]);
+    }
+}
