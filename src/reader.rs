@@ -53,10 +53,20 @@ pub struct RawRecord {
 impl RawRecord {
     /// Parses the record; a parse failure is a [`ReadError::BadRecord`].
     pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
-        serde_json::from_slice(&self.bytes).map_err(|e| ReadError::BadRecord {
-            index: self.index,
-            reason: format!("invalid JSON: {e}"),
-        })
+        serde_json::from_slice(&self.bytes)
+            .or_else(|e| {
+                // Invalid UTF-8 (a damaged or forged object) must not hide the record from the
+                // rules: the bad bytes become U+FFFD, as CloudTrail's own console shows them.
+                // Structural bytes are ASCII, so the replacement cannot change the JSON's shape.
+                match std::str::from_utf8(&self.bytes) {
+                    Ok(_) => Err(e),
+                    Err(_) => serde_json::from_str(&String::from_utf8_lossy(&self.bytes)),
+                }
+            })
+            .map_err(|e| ReadError::BadRecord {
+                index: self.index,
+                reason: format!("invalid JSON: {e}"),
+            })
     }
 }
 
