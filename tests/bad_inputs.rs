@@ -498,10 +498,12 @@ fn cli_scan_of_a_directory_with_bad_files_reports_them_and_alerts_the_rest() {
 }
 
 #[test]
-fn lone_surrogate_escape_in_a_record_is_reported_not_a_crash() {
-    // JSON allows `\ud800` syntactically; Rust strings cannot hold it, so serde_json rejects it.
-    let mut lone = export_record(2).to_string();
-    lone = lone.replace("aws-cli/2.15.0", "aws-cli\\ud800/2.15.0");
+fn lone_surrogate_escape_in_a_record_does_not_hide_it() {
+    // JSON allows an unpaired `\ud800`; Rust strings cannot hold it: it becomes U+FFFD and the
+    // record is still evaluated. A valid pair and an escaped backslash are left alone.
+    let lone = export_record(2)
+        .to_string()
+        .replace("aws-cli/2.15.0", r"aws-cli\ud800/\\ud800\ud83d\ude00");
     let text = format!(r#"{{"Records":[{},{lone}]}}"#, export_record(1));
     let report = scan("surrogate", text.as_bytes());
     assert!(!report.failed(), "{}", error_text(&report));
@@ -512,4 +514,6 @@ fn lone_surrogate_escape_in_a_record_is_reported_not_a_crash() {
         "{:?}",
         report.bad_record_messages
     );
+    let ua = report.alerts[1].get_str(trailwatch::alert::key::USER_AGENT);
+    assert_eq!(ua, Some("aws-cli\u{fffd}/\\ud800\u{1f600}"));
 }
