@@ -2,6 +2,8 @@
 //! subscriber gets. Attacker text (user agent, parameters, identity) cannot make Slack mentions,
 //! links or formatting, nor extra email header lines; secret-looking parameters CloudTrail did not
 //! redact never leave in any rendering. (Renderer-level cases live with the alert module's tests.)
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod robust;
 
 use robust::{export_record, gzip, object, DETECTOR, EXPORT_RULE};
