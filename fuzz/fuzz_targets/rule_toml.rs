@@ -11,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let set = trailwatch::RuleSet::from_sources([(RuleOrigin::Project, "fuzz.toml".to_owned(), text)]);
+    let set =
+        trailwatch::RuleSet::from_sources([(RuleOrigin::Project, "fuzz.toml".to_owned(), text)]);
     assert_eq!(set.rules.len() + set.skipped.len(), 1);
     for compiled in &set.rules {
         if common::evaluate(&compiled.expr) {
