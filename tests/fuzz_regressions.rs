@@ -31,3 +31,30 @@ fn eql_lexer_does_not_hang_on_a_lone_at_sign() {
     });
     assert!(ok.is_ok(), "{ok:?}");
 }
+
+/// rule_toml, timeout-253af4a1: the same hang reached through a rule file (`aws.cloudtrai@.`);
+/// the rule is now skipped with the parse error as its reason.
+#[test]
+fn rule_with_a_stray_at_sign_in_its_query_is_skipped_not_hung() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rules/persistence_rds_db_instance_password_modified.toml"
+    );
+    let text = std::fs::read_to_string(path).expect("rule file");
+    let field = "stringContains(aws.cloudtrail.request_parameters, \"masterUserPassword";
+    assert!(text.contains(field));
+    let found = text.replace(
+        field,
+        "stringContains(aws.cloudtrai@.request_parameters, \"masterUserPassword",
+    );
+    let set = within_deadline("rule", move || {
+        trailwatch::RuleSet::from_sources([(
+            trailwatch::rules::RuleOrigin::Project,
+            "found.toml".to_owned(),
+            found.as_str(),
+        )])
+    });
+    assert!(set.rules.is_empty());
+    assert_eq!(set.skipped.len(), 1);
+    assert!(!set.skipped[0].reason.is_empty());
+}
