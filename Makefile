@@ -5,7 +5,7 @@ VENV_AWS := .venv-aws
 MOTO := $(VENV_AWS)/bin/moto_server
 export MOTO_SERVER := $(abspath $(MOTO))
 
-.PHONY: demo test check fmt clippy build invoke bench events venv lint-template clean-venv
+.PHONY: demo test check fmt clippy build invoke bench events venv lint-template clean-venv fuzz
 
 ## demo: scan the bundled sample CloudTrail objects and print the alerts (no AWS account needed)
 demo:
@@ -53,3 +53,18 @@ lint-template:
 
 clean-venv:
 	rm -rf $(VENV_AWS) .venv-tools
+
+## fuzz: run each fuzz target (fuzz/) for FUZZ_SECONDS (default 60) with cargo-fuzz / libFuzzer
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= kql_parse eql_parse rule_toml cloudtrail_reader
+# Seeds: fuzz/seeds/<target>, plus the rule files and the sample objects (read-only; libFuzzer
+# adds what it finds to fuzz/corpus/<target>, crashes to fuzz/artifacts/<target>).
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  case $$t in rule_toml) extra=../rules;; cloudtrail_reader) extra=../events/cloudtrail;; *) extra=;; esac; \
+	  mkdir -p corpus/$$t seeds/$$t && \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t corpus/$$t seeds/$$t $$extra -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
+	    || exit 1; \
+	done

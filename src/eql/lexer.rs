@@ -73,6 +73,9 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
             i = skip_block_comment(src, i)?;
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b'@' {
             let start = i;
+            // The first character (a letter, `_` or `@`) is part of the word; without this a
+            // lone `@` made an empty word and the lexer never advanced.
+            i += 1;
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
