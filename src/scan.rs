@@ -196,10 +196,15 @@ fn scan_records<R: BufRead>(
     };
     let mut bytes = Vec::new();
     let mut candidates = Vec::new();
-    while let Some(item) = records.next_into(&mut bytes) {
+    loop {
+        // Give back the memory of an unusually large record before reading the next one (never
+        // after reading: the buffer holds the record about to be evaluated).
         if bytes.capacity() > KEEP_RECORD_BUFFER {
             bytes = Vec::new();
         }
+        let Some(item) = records.next_into(&mut bytes) else {
+            break;
+        };
         let record = item.and_then(|index| {
             detector.rules.candidates(&bytes, &mut candidates);
             if candidates.is_empty() {

@@ -152,8 +152,12 @@ fn json_that_is_not_cloudtrail_names_the_reason() {
 fn bad_elements_inside_records_do_not_hide_the_good_ones() {
     let good = export_record(1).to_string();
     let good2 = export_record(2).to_string();
+    // Invalid JSON that carries a rule's literals must be parsed, so it is a counted bad record;
+    // invalid JSON that no rule could match is skipped on the raw bytes like any such record
+    // (nothing could alert on it), and counted as prefiltered.
+    let relevant = r#"{"eventSource":"rds.amazonaws.com","eventName":"StartExportTask","x": tru}"#;
     let text = format!(
-        r#"{{"Records":[42,"s",null,true,[],{good},{{"eventName": tru}},{{"a":[1,]}},{good2},{{}}]}}"#
+        r#"{{"Records":[42,"s",null,true,[],{good},{{"eventName": tru}},{{"a":[1,]}},{relevant},{good2},{{}}]}}"#
     );
     for bytes in [text.clone().into_bytes(), gzip(text.as_bytes())] {
         let report = scan("mixed", &bytes);
@@ -162,10 +166,15 @@ fn bad_elements_inside_records_do_not_hide_the_good_ones() {
             alerted_ids(&report.alerts, EXPORT_RULE),
             [event_id(1), event_id(2)]
         );
-        assert_eq!(report.bad_records, 7, "{:?}", report.bad_record_messages);
+        assert_eq!(report.bad_records, 6, "{:?}", report.bad_record_messages);
         assert!(report.bad_record_messages[0].starts_with("record 0: not an object"));
-        assert!(report.bad_record_messages[5].starts_with("record 6: invalid JSON"));
-        assert_eq!(report.records, 3); // two exports and `{}`
+        assert!(
+            report.bad_record_messages[5].starts_with("record 8: invalid JSON"),
+            "{:?}",
+            report.bad_record_messages
+        );
+        assert_eq!(report.prefiltered, 3, "{report:?}"); // the two irrelevant ones and `{}`
+        assert_eq!(report.records, 5); // two exports and the three prefiltered
     }
 }
 
@@ -173,8 +182,9 @@ fn bad_elements_inside_records_do_not_hide_the_good_ones() {
 fn pathological_nesting_is_a_bad_record_not_a_stack_overflow() {
     let depth = 1_000_000;
     // Deep inside a record: serde_json's recursion limit turns it into one bad record.
+    // The record carries the rule's literals, so it cannot be skipped unparsed.
     let deep = format!(
-        r#"{{"Records":[{},{{"x":{}{}}},{}]}}"#,
+        r#"{{"Records":[{},{{"eventSource":"rds.amazonaws.com","eventName":"StartExportTask","x":{}{}}},{}]}}"#,
         export_record(1),
         "[".repeat(depth),
         "]".repeat(depth),
