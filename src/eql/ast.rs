@@ -55,14 +55,8 @@ pub enum Kind {
     Literal(Literal),
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Literal {
-    Str(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Null,
-}
+/// Constants are the engine's literals: lowering hands them over unchanged.
+pub use crate::engine::Literal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {

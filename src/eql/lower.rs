@@ -224,13 +224,7 @@ impl Lowering<'_> {
 
     fn literal(&self, node: &Node) -> Result<Lit, Error> {
         match &node.kind {
-            Kind::Literal(l) => Ok(match l {
-                Literal::Str(s) => Lit::Str(s.clone()),
-                Literal::Int(n) => Lit::Int(*n),
-                Literal::Float(f) => Lit::Float(*f),
-                Literal::Bool(b) => Lit::Bool(*b),
-                Literal::Null => Lit::Null,
-            }),
+            Kind::Literal(l) => Ok(l.clone()),
             _ => Err(self.unsupported(
                 node,
                 "expected a constant (Elasticsearch compares fields only against constants)",
