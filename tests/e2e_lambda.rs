@@ -3,14 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 mod common;
 
-use std::sync::Arc;
-
 use common::moto::{Moto, TopicTap};
 use serde_json::{json, Value};
-use trailwatch::handler::Handler;
-use trailwatch::sink::SnsSink;
-use trailwatch::source::S3Source;
-use trailwatch::{Config, Detector, RuleSet};
+use trailwatch::RuleSet;
 
 const DEMO: &str = "events/cloudtrail/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/123456789012_CloudTrail_us-east-1_20261122T1405Z_Demo0001.json.gz";
 const EXPORT_RULE: &str = "119c8877-8613-416d-a98a-96b6664ee73a";
@@ -50,36 +45,15 @@ fn s3_event(bucket: &str, keys: &[&str]) -> Value {
     json!({ "Records": records })
 }
 
-async fn handler(moto: &Moto, topic_arn: &str) -> Handler<S3Source, SnsSink> {
-    let sdk = moto.sdk_config().await;
-    Handler {
-        source: S3Source::new(moto.s3().await),
-        sink: SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic_arn),
-        detector: Arc::new(Detector::new(RuleSet::embedded())),
-        config: Config::default(),
-    }
-}
-
-async fn put(moto: &Moto, bucket: &str, key: &str, body: Vec<u8>) {
-    let s3 = moto.s3().await;
-    let _ = s3.create_bucket().bucket(bucket).send().await;
-    s3.put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(body.into())
-        .send()
-        .await
-        .expect("put object");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_event_publishes_alerts_readable_through_an_sqs_subscription() {
     let moto = Moto::start();
     let tap = TopicTap::new(&moto.sdk_config().await, "tw-alerts-1").await;
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/with space.json.gz";
-    put(&moto, "trail-1", key, demo_bytes()).await;
+    moto.put("trail-1", key, demo_bytes()).await;
 
-    let response = handler(&moto, &tap.topic_arn)
+    let response = moto
+        .handler(&tap.topic_arn, RuleSet::embedded())
         .await
         .handle(&s3_event("trail-1", &[key]))
         .await
@@ -113,9 +87,10 @@ async fn s3_event_publishes_alerts_readable_through_an_sqs_subscription() {
 async fn missing_object_fails_the_invocation_but_others_are_processed() {
     let moto = Moto::start();
     let tap = TopicTap::new(&moto.sdk_config().await, "tw-alerts-2").await;
-    put(&moto, "trail-2", "present.json.gz", demo_bytes()).await;
+    moto.put("trail-2", "present.json.gz", demo_bytes()).await;
 
-    let err = handler(&moto, &tap.topic_arn)
+    let err = moto
+        .handler(&tap.topic_arn, RuleSet::embedded())
         .await
         .handle(&s3_event("trail-2", &["absent.json.gz", "present.json.gz"]))
         .await
@@ -129,8 +104,12 @@ async fn missing_object_fails_the_invocation_but_others_are_processed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_to_a_missing_topic_fails_the_invocation() {
     let moto = Moto::start();
-    put(&moto, "trail-3", "a.json.gz", demo_bytes()).await;
-    let err = handler(&moto, "arn:aws:sns:us-east-1:123456789012:does-not-exist")
+    moto.put("trail-3", "a.json.gz", demo_bytes()).await;
+    let err = moto
+        .handler(
+            "arn:aws:sns:us-east-1:123456789012:does-not-exist",
+            RuleSet::embedded(),
+        )
         .await
         .handle(&s3_event("trail-3", &["a.json.gz"]))
         .await
@@ -143,7 +122,7 @@ async fn cli_invoke_runs_the_handler_like_the_deployed_function() {
     let moto = Moto::start();
     let tap = TopicTap::new(&moto.sdk_config().await, "tw-alerts-4").await;
     let key = DEMO.trim_start_matches("events/cloudtrail/");
-    put(&moto, "trail-4", key, demo_bytes()).await;
+    moto.put("trail-4", key, demo_bytes()).await;
     let dir = std::env::temp_dir().join(format!("tw-invoke-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp dir");
     let event = dir.join("event.json");

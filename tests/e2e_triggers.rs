@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
 
 use common::moto::{Moto, TopicTap};
 use serde_json::Value;
@@ -62,28 +61,11 @@ fn expected_ids(keys: &[&str]) -> BTreeSet<String> {
 async fn setup(moto: &Moto, topic: &str) -> (TopicTap, Handler<S3Source, SnsSink>) {
     let sdk = moto.sdk_config().await;
     let tap = TopicTap::new(&sdk, topic).await;
-    let s3 = moto.s3().await;
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .expect("bucket");
     for key in demo_keys() {
         let body = std::fs::read(Path::new(ROOT).join(&key)).expect("read");
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(&key)
-            .body(body.into())
-            .send()
-            .await
-            .expect("put");
+        moto.put(BUCKET, &key, body).await;
     }
-    let handler = Handler {
-        source: S3Source::new(s3),
-        sink: SnsSink::new(aws_sdk_sns::Client::new(&sdk), &tap.topic_arn),
-        detector: Arc::new(Detector::new(RuleSet::embedded())),
-        config: Config::default(),
-    };
+    let handler = moto.handler(&tap.topic_arn, RuleSet::embedded()).await;
     (tap, handler)
 }
 

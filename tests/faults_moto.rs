@@ -9,16 +9,12 @@ mod common;
 mod robust;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use common::moto::{Moto, TopicTap};
 use robust::{event_id, export_record, gzip, object, quiet_record, EXPORT_RULE};
 use serde_json::{json, Value};
-use trailwatch::handler::Handler;
 use trailwatch::rules::RuleOrigin;
-use trailwatch::sink::SnsSink;
-use trailwatch::source::S3Source;
-use trailwatch::{Config, Detector, RuleSet};
+use trailwatch::RuleSet;
 
 fn notification(bucket: &str, key: &str) -> Value {
     json!({"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
@@ -44,32 +40,6 @@ fn sqs_event(messages: &[(&str, &str, &str)]) -> Value {
         })
         .collect();
     json!({ "Records": records })
-}
-
-async fn handler_with(moto: &Moto, topic_arn: &str, rules: RuleSet) -> Handler<S3Source, SnsSink> {
-    let sdk = moto.sdk_config().await;
-    Handler {
-        source: S3Source::new(moto.s3().await),
-        sink: SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic_arn),
-        detector: Arc::new(Detector::new(rules)),
-        config: Config::default(),
-    }
-}
-
-async fn handler(moto: &Moto, topic_arn: &str) -> Handler<S3Source, SnsSink> {
-    handler_with(moto, topic_arn, RuleSet::embedded()).await
-}
-
-async fn put(moto: &Moto, bucket: &str, key: &str, body: Vec<u8>) {
-    let s3 = moto.s3().await;
-    let _ = s3.create_bucket().bucket(bucket).send().await;
-    s3.put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(body.into())
-        .send()
-        .await
-        .expect("put object");
 }
 
 /// The alerts delivered to the tap: (alert id, event id) of the export rule.
@@ -99,8 +69,7 @@ fn event_ids(delivered: &[(String, String)]) -> BTreeSet<String> {
 async fn missing_key_and_missing_bucket_fail_their_objects_and_lose_no_alert() {
     let moto = Moto::start();
     let tap = TopicTap::new(&moto.sdk_config().await, "tw-faults-1").await;
-    put(
-        &moto,
+    moto.put(
         "trail-f1",
         "good.json.gz",
         gzip(&object(&[
@@ -115,7 +84,7 @@ async fn missing_key_and_missing_bucket_fail_their_objects_and_lose_no_alert() {
         ("trail-f1", "good.json.gz"),
         ("no-such-bucket-f1", "x.json.gz"),
     ]);
-    let h = handler(&moto, &tap.topic_arn).await;
+    let h = moto.handler(&tap.topic_arn, RuleSet::embedded()).await;
     let err = h.handle(&event).await.expect_err("two objects failed");
     let msg = err.to_string();
     assert!(msg.starts_with("2 of 3 objects failed"), "{msg}");
@@ -143,21 +112,20 @@ async fn missing_key_and_missing_bucket_fail_their_objects_and_lose_no_alert() {
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_to_a_missing_topic_reports_the_sqs_message_failed() {
     let moto = Moto::start();
-    put(
-        &moto,
-        "trail-f2",
-        "a.json.gz",
-        gzip(&object(&[export_record(1)])),
-    )
-    .await;
-    put(
-        &moto,
+    moto.put("trail-f2", "a.json.gz", gzip(&object(&[export_record(1)])))
+        .await;
+    moto.put(
         "trail-f2",
         "quiet.json.gz",
         gzip(&object(&[quiet_record(2)])),
     )
     .await;
-    let h = handler(&moto, "arn:aws:sns:us-east-1:123456789012:does-not-exist").await;
+    let h = moto
+        .handler(
+            "arn:aws:sns:us-east-1:123456789012:does-not-exist",
+            RuleSet::embedded(),
+        )
+        .await;
     let response = h
         .handle(&sqs_event(&[
             ("m-alerts", "trail-f2", "a.json.gz"),
@@ -177,16 +145,14 @@ async fn publish_to_a_missing_topic_reports_the_sqs_message_failed() {
 async fn sqs_batch_reports_only_the_failing_message_and_publishes_both_objects_alerts() {
     let moto = Moto::start();
     let tap = TopicTap::new(&moto.sdk_config().await, "tw-faults-3").await;
-    put(
-        &moto,
+    moto.put(
         "trail-f3",
         "good.json.gz",
         gzip(&object(&[export_record(1), export_record(2)])),
     )
     .await;
     let damaged = gzip(&object(&(10..400).map(export_record).collect::<Vec<_>>()));
-    put(
-        &moto,
+    moto.put(
         "trail-f3",
         "cut.json.gz",
         damaged[..damaged.len() / 2].to_vec(),
@@ -196,7 +162,7 @@ async fn sqs_batch_reports_only_the_failing_message_and_publishes_both_objects_a
         ("m-good", "trail-f3", "good.json.gz"),
         ("m-cut", "trail-f3", "cut.json.gz"),
     ]);
-    let h = handler(&moto, &tap.topic_arn).await;
+    let h = moto.handler(&tap.topic_arn, RuleSet::embedded()).await;
     let response = h.handle(&event).await.expect("SQS response");
     assert_eq!(
         response,
@@ -261,8 +227,11 @@ async fn oversize_alerts_are_shrunk_to_fit_and_published() {
         huge_params["requestParameters"][format!("p{i}")] = json!("v".repeat(10_000));
     }
     let records = [export_record(1), export_record(2), huge_params];
-    put(&moto, "trail-f4", "big.json.gz", gzip(&object(&records))).await;
-    let h = handler_with(&moto, &tap.topic_arn, export_rule_with_huge_note(600_000)).await;
+    moto.put("trail-f4", "big.json.gz", gzip(&object(&records)))
+        .await;
+    let h = moto
+        .handler(&tap.topic_arn, export_rule_with_huge_note(600_000))
+        .await;
     let response = h
         .handle(&s3_event(&[("trail-f4", "big.json.gz")]))
         .await

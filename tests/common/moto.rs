@@ -74,6 +74,35 @@ impl Moto {
             .await
     }
 
+    /// The production handler (S3 source, SNS sink) on this server, with `rules` and default
+    /// configuration.
+    pub async fn handler(
+        &self,
+        topic_arn: &str,
+        rules: trailwatch::RuleSet,
+    ) -> trailwatch::handler::Handler<trailwatch::source::S3Source, trailwatch::sink::SnsSink> {
+        let sdk = self.sdk_config().await;
+        trailwatch::handler::Handler {
+            source: trailwatch::source::S3Source::new(self.s3().await),
+            sink: trailwatch::sink::SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic_arn),
+            detector: std::sync::Arc::new(trailwatch::Detector::new(rules)),
+            config: trailwatch::Config::default(),
+        }
+    }
+
+    /// Creates `bucket` if needed and puts one object in it.
+    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) {
+        let s3 = self.s3().await;
+        let _ = s3.create_bucket().bucket(bucket).send().await;
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .expect("put object");
+    }
+
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let sdk = self.sdk_config().await;
         aws_sdk_s3::Client::from_conf(
