@@ -49,6 +49,31 @@ pub struct ObjectReport {
 }
 
 impl ObjectReport {
+    /// An empty report for `object`, before anything is read.
+    pub fn new(object: &str) -> ObjectReport {
+        ObjectReport {
+            object: object.to_owned(),
+            records: 0,
+            prefiltered: 0,
+            bad_records: 0,
+            bad_record_messages: Vec::new(),
+            alerts: Vec::new(),
+            excepted: 0,
+            error: None,
+            digest: false,
+            bytes: 0,
+            millis: 0,
+        }
+    }
+
+    /// The report of an object that could not be opened or listed at all.
+    pub fn unreadable(object: &str, source: std::io::Error) -> ObjectReport {
+        ObjectReport {
+            error: Some(ReadError::Io { offset: 0, source }),
+            ..ObjectReport::new(object)
+        }
+    }
+
     /// True when the object must be retried / reported failed.
     pub fn failed(&self) -> bool {
         self.error.is_some()
@@ -181,19 +206,7 @@ fn scan_records<R: BufRead>(
     mut records: Records<R>,
     detector: &Detector,
 ) -> ObjectReport {
-    let mut report = ObjectReport {
-        object: object.to_owned(),
-        records: 0,
-        prefiltered: 0,
-        bad_records: 0,
-        bad_record_messages: Vec::new(),
-        alerts: Vec::new(),
-        excepted: 0,
-        error: None,
-        digest: false,
-        bytes: 0,
-        millis: 0,
-    };
+    let mut report = ObjectReport::new(object);
     let mut bytes = Vec::new();
     let mut candidates = Vec::new();
     loop {

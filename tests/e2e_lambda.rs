@@ -147,3 +147,30 @@ async fn cli_invoke_runs_the_handler_like_the_deployed_function() {
     assert_eq!(response["alerts_published"], successful_exports().len());
     assert_eq!(tap.drain().await.len(), successful_exports().len());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_scan_of_an_unlistable_prefix_fails_it_and_still_scans_the_next_one() {
+    let moto = Moto::start();
+    moto.put("trail-5", "AWSLogs/demo.json.gz", demo_bytes())
+        .await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+        .args([
+            "scan",
+            "--format",
+            "ndjson",
+            "s3://no-such-bucket/AWSLogs/",
+            "s3://trail-5/AWSLogs/",
+        ])
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("run trailwatch scan");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("s3://no-such-bucket/AWSLogs/"), "{stderr}");
+    let alerts = String::from_utf8_lossy(&out.stdout);
+    let exports = alerts.lines().filter(|l| l.contains(EXPORT_RULE)).count();
+    assert_eq!(exports, successful_exports().len(), "{stderr}");
+}

@@ -198,7 +198,7 @@ fn scan_files<W: Write>(
                     // One object: decompress on a second core while this one evaluates.
                     Ok(f) if pipelined => scan_object_pipelined(&name, f, rules),
                     Ok(f) => scan_object(&name, f, rules),
-                    Err(e) => failed_report(&name, e),
+                    Err(e) => ObjectReport::unreadable(&name, e),
                 };
                 if tx.send((i, report)).is_err() {
                     break;
@@ -217,15 +217,6 @@ fn scan_files<W: Write>(
         }
         Ok(())
     })
-}
-
-fn failed_report(name: &str, e: std::io::Error) -> ObjectReport {
-    let mut report = scan_object(name, std::io::empty(), &Detector::default());
-    report.error = Some(trailwatch::reader::ReadError::Io {
-        offset: 0,
-        source: e,
-    });
-    report
 }
 
 #[cfg(feature = "aws")]
@@ -255,7 +246,7 @@ fn scan_s3<W: Write>(
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| {
                     anyhow::anyhow!(
-                        "cannot list {url}: {}",
+                        "cannot list: {}",
                         aws_sdk_s3::error::DisplayErrorContext(&e)
                     )
                 })?;
@@ -266,7 +257,15 @@ fn scan_s3<W: Write>(
                 );
             }
             anyhow::Ok(keys)
-        })?;
+        });
+        // A prefix that cannot be listed is one failed object; the other paths are still scanned.
+        let keys = match keys {
+            Ok(keys) => keys,
+            Err(e) => {
+                output.report(ObjectReport::unreadable(url, std::io::Error::other(e)))?;
+                continue;
+            }
+        };
         for key in keys {
             if trailwatch::handler::is_digest_key(&key) {
                 continue;
@@ -285,9 +284,11 @@ fn scan_s3<W: Write>(
                         let n = name.clone();
                         tokio::task::spawn_blocking(move || scan_object(&n, body, &rules))
                             .await
-                            .unwrap_or_else(|e| failed_report(&name, std::io::Error::other(e)))
+                            .unwrap_or_else(|e| {
+                                ObjectReport::unreadable(&name, std::io::Error::other(e))
+                            })
                     }
-                    Err(e) => failed_report(&name, std::io::Error::other(e)),
+                    Err(e) => ObjectReport::unreadable(&name, std::io::Error::other(e)),
                 }
             });
             output.report(report)?;
