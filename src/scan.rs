@@ -19,8 +19,6 @@ const KEEP_BAD_RECORD_MESSAGES: usize = 10;
 const CHUNK: usize = 256 << 10;
 /// Chunks in flight between the two threads (bounds the memory of the pipeline to ~1 MB).
 const CHUNKS_IN_FLIGHT: usize = 4;
-/// A record buffer grown past this by one huge record is released rather than kept.
-const KEEP_RECORD_BUFFER: usize = 1 << 20;
 
 /// What scanning one object produced.
 #[derive(Debug)]
@@ -121,8 +119,6 @@ fn pump(input: impl Read, tx: &SyncSender<io::Result<Vec<u8>>>, recycle: &Receiv
     let mut decoded = reader::decoder(input);
     loop {
         let mut chunk = recycle.try_recv().unwrap_or_default();
-        chunk.clear();
-        chunk.reserve(CHUNK);
         match fill(&mut decoded, &mut chunk) {
             Ok(n) => {
                 if tx.send(Ok(chunk)).is_err() || n == 0 {
@@ -141,23 +137,24 @@ fn pump(input: impl Read, tx: &SyncSender<io::Result<Vec<u8>>>, recycle: &Receiv
     }
 }
 
-/// Reads up to [`CHUNK`] bytes into `chunk`: Ok(0) only at the end of the stream. On an error,
-/// `chunk` keeps the bytes read before it.
-fn fill(input: &mut dyn BufRead, chunk: &mut Vec<u8>) -> io::Result<usize> {
-    while chunk.len() < CHUNK {
-        let buf = match input.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.is_empty() {
-            break;
+/// Reads up to [`CHUNK`] bytes into `chunk` (resized to what was read): Ok(0) only at the end
+/// of the stream. On an error, `chunk` keeps the bytes read before it.
+fn fill(input: &mut dyn Read, chunk: &mut Vec<u8>) -> io::Result<usize> {
+    chunk.resize(CHUNK, 0);
+    let mut len = 0;
+    let result = loop {
+        if len == CHUNK {
+            break Ok(len);
         }
-        let n = buf.len().min(CHUNK - chunk.len());
-        chunk.extend_from_slice(&buf[..n]);
-        input.consume(n);
-    }
-    Ok(chunk.len())
+        match input.read(&mut chunk[len..]) {
+            Ok(0) => break Ok(len),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    chunk.truncate(len);
+    result
 }
 
 /// The receiving end of [`pump`] as a byte stream.
@@ -201,29 +198,22 @@ impl BufRead for ChunkReader {
     }
 }
 
-fn scan_records<R: BufRead>(
+fn scan_records<R: Read>(
     object: &str,
     mut records: Records<R>,
     detector: &Detector,
 ) -> ObjectReport {
     let mut report = ObjectReport::new(object);
-    let mut bytes = Vec::new();
     let mut candidates = Vec::new();
-    loop {
-        // Give back the memory of an unusually large record before reading the next one (never
-        // after reading: the buffer holds the record about to be evaluated).
-        if bytes.capacity() > KEEP_RECORD_BUFFER {
-            bytes = Vec::new();
-        }
-        let Some(item) = records.next_into(&mut bytes) else {
-            break;
-        };
-        let record = item.and_then(|index| {
-            detector.rules.candidates(&bytes, &mut candidates);
+    while let Some(item) = records.next_record() {
+        let record = item.and_then(|raw| {
+            detector
+                .rules
+                .candidates_with_head(raw.head(), raw.bytes, &mut candidates);
             if candidates.is_empty() {
                 return Ok(None);
             }
-            reader::parse_record(index, &bytes).map(Some)
+            raw.parse().map(Some)
         });
         let record = match record {
             Ok(Some(record)) => record,

@@ -193,7 +193,11 @@ fn pathological_nesting_is_a_bad_record_not_a_stack_overflow() {
     let report = scan("deep", deep.as_bytes());
     assert!(!report.failed(), "{}", error_text(&report));
     assert_eq!(report.bad_records, 1);
-    assert!(report.bad_record_messages[0].contains("recursion limit"));
+    assert!(
+        report.bad_record_messages[0].contains("recursion limit"),
+        "{:?}",
+        report.bad_record_messages
+    );
     assert_eq!(alerted_ids(&report.alerts, EXPORT_RULE).len(), 2);
     // Deep beside `Records`, and unclosed: the splitter counts depth, it does not recurse.
     let beside = format!(

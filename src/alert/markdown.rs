@@ -43,7 +43,7 @@ pub fn to_plain_text(markdown: &str) -> String {
             None => format!("{indent}{}", inline(body)),
         };
         let rendered = rendered.trim_end().to_string();
-        if rendered.is_empty() && out.last().map_or(true, |l| l.is_empty()) {
+        if rendered.is_empty() && out.last().is_none_or(|l| l.is_empty()) {
             continue;
         }
         out.push(rendered);

@@ -312,7 +312,7 @@ impl<'a> CloudTrailView<'a> {
                 };
                 return e
                     .actor
-                    .filter(|_| kind.map_or(true, |k| k == e.actor_kind))
+                    .filter(|_| kind.is_none_or(|k| k == e.actor_kind))
                     .is_some_and(|a| visit_json(a, visit));
             }
         };

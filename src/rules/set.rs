@@ -144,6 +144,12 @@ impl RuleSet {
         self.candidates_for(prefilter::scan_head(raw), out);
     }
 
+    /// [`RuleSet::candidates`] with the dispatch fields already read (e.g. by the splitter:
+    /// [`crate::reader::RecordRef::head`]).
+    pub fn candidates_with_head(&self, head: Head<'_>, _raw: &[u8], out: &mut Vec<usize>) {
+        self.candidates_for(head, out);
+    }
+
     fn candidates_for(&self, head: Head<'_>, out: &mut Vec<usize>) {
         if self.dispatch.covers(self.rules.len()) {
             self.dispatch.candidates(head, out);

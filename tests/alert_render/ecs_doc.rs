@@ -78,7 +78,7 @@ fn prune(v: Json) -> Json {
         Json::Object(m) => Json::Object(
             m.into_iter()
                 .map(|(k, v)| (k, prune(v)))
-                .filter(|(_, v)| !v.is_null() && v.as_object().map_or(true, |o| !o.is_empty()))
+                .filter(|(_, v)| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()))
                 .collect::<Map<String, Json>>(),
         ),
         other => other,

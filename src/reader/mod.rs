@@ -9,6 +9,14 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
 
+use crate::prefilter::{self, Field, Head};
+
+mod input;
+mod structural;
+
+use input::Input;
+use structural::{Outcome, Scanned, Span};
+
 /// Records larger than this are skipped (reported), so one huge record cannot exhaust memory.
 pub const MAX_RECORD_BYTES: usize = 32 << 20;
 
@@ -80,27 +88,69 @@ pub fn parse_record(index: usize, bytes: &[u8]) -> Result<serde_json::Value, Rea
 }
 
 /// Opens an object's bytes: gzip (by magic) or plain JSON.
-pub fn open<'a, R: Read + 'a>(input: R) -> Records<Box<dyn BufRead + 'a>> {
+pub fn open<'a, R: Read + 'a>(input: R) -> Records<Box<dyn Read + 'a>> {
     Records::new(decoder(input))
 }
 
 /// The decompressed JSON of an object: gzip (by magic, every member) or the bytes as they are.
-pub fn decoder<'a, R: Read + 'a>(input: R) -> Box<dyn BufRead + 'a> {
+/// Unbuffered on the decompressed side: [`Records`] decompresses straight into its own buffer.
+pub fn decoder<'a, R: Read + 'a>(input: R) -> Box<dyn Read + 'a> {
     let mut input = BufReader::with_capacity(64 << 10, input);
     let gzip = match input.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
         Err(_) => false, // the error resurfaces on the first read below
     };
-    let inner: Box<dyn BufRead + 'a> = if gzip {
-        Box::new(BufReader::with_capacity(
-            256 << 10,
-            MultiGzDecoder::new(input),
-        ))
+    if gzip {
+        Box::new(MultiGzDecoder::new(input))
     } else {
         Box::new(input)
-    };
-    inner
+    }
 }
+
+/// One element of `Records`, borrowed from the reader (see [`Records::next_record`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    /// Position in `Records` (0-based).
+    pub index: usize,
+    /// The element's raw JSON.
+    pub bytes: &'a [u8],
+    /// The dispatch fields, when the splitter could read them on the way.
+    head: Option<Head<'a>>,
+}
+
+impl<'a> RecordRef<'a> {
+    /// The record's top-level `eventSource` / `eventName` as the prefilter needs them (read by
+    /// the splitter when it could, otherwise by [`prefilter::scan_head`]).
+    pub fn head(&self) -> Head<'a> {
+        self.head
+            .unwrap_or_else(|| prefilter::scan_head(self.bytes))
+    }
+
+    /// Parses the record; a parse failure is a [`ReadError::BadRecord`].
+    pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
+        parse_record(self.index, self.bytes)
+    }
+}
+
+/// Where the current element's bytes are.
+enum Slot {
+    /// In the input buffer, at `start` (the splitter's walk found its end).
+    Buffered { start: usize, scanned: Scanned },
+    /// Copied into `Records::scratch` by the byte-at-a-time splitter.
+    Copied,
+}
+
+/// What the block walk made of the next record.
+enum Walked {
+    Found(Scanned),
+    /// Larger than [`MAX_RECORD_BYTES`], or cut short by the end of the stream.
+    Skip,
+    /// Leave it to the byte-at-a-time splitter.
+    Fallback,
+}
+
+/// A scratch buffer grown past this by one huge record is released rather than kept.
+const KEEP_SCRATCH: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -117,9 +167,16 @@ enum State {
 }
 
 /// Iterator over the records of one object.
+///
+/// Each record is found by [`structural::scan_record`] (64 bytes at a time) in the reader's own
+/// buffer, which keeps a partial record while more is read, and lent out without a copy; the
+/// byte-at-a-time splitter below handles everything else (the top-level keys, elements that
+/// are not objects, records over [`MAX_RECORD_BYTES`], damaged streams).
 pub struct Records<R> {
-    input: R,
+    input: Input<R>,
     state: State,
+    /// The current record when the byte-at-a-time splitter copied it.
+    scratch: Vec<u8>,
     offset: u64,
     next_index: usize,
     saw_records: bool,
@@ -128,11 +185,12 @@ pub struct Records<R> {
     key: Vec<u8>,
 }
 
-impl<R: BufRead> Records<R> {
+impl<R: Read> Records<R> {
     pub fn new(input: R) -> Self {
         Records {
-            input,
+            input: Input::new(input),
             state: State::Start,
+            scratch: Vec::new(),
             offset: 0,
             next_index: 0,
             saw_records: false,
@@ -314,22 +372,87 @@ impl<R: BufRead> Records<R> {
         }
     }
 
-    /// The next record into `bytes` (cleared first, its allocation reused); returns its index
-    /// in `Records`. Same items as the iterator, without a fresh buffer per record.
-    pub fn next_into(&mut self, bytes: &mut Vec<u8>) -> Option<Result<usize, ReadError>> {
-        match self.step(bytes) {
-            Ok(Some(index)) => Some(Ok(index)),
-            Ok(None) => None,
+    /// The next record, borrowed until the next call: no copy when it lies in the input buffer.
+    pub fn next_record(&mut self) -> Option<Result<RecordRef<'_>, ReadError>> {
+        // Give back the memory of an unusually large record (it has been evaluated by now).
+        if self.scratch.capacity() > KEEP_SCRATCH {
+            self.scratch = Vec::new();
+        }
+        let (index, slot) = match self.step() {
+            Ok(Some(found)) => found,
+            Ok(None) => return None,
             Err(e) => {
                 if e.is_fatal() {
                     self.state = State::Done;
                 }
-                Some(Err(e))
+                return Some(Err(e));
+            }
+        };
+        Some(Ok(match slot {
+            Slot::Copied => RecordRef {
+                index,
+                bytes: &self.scratch,
+                head: None,
+            },
+            Slot::Buffered { start, scanned } => {
+                let bytes = self.input.get(start, scanned.len);
+                let head = (!scanned.backslash).then(|| Head {
+                    provider: field(bytes, scanned.provider),
+                    action: field(bytes, scanned.action),
+                });
+                RecordRef { index, bytes, head }
+            }
+        }))
+    }
+
+    /// The next record into `bytes` (cleared first, its allocation reused); returns its index
+    /// in `Records`. Same items as the iterator, without a fresh buffer per record.
+    pub fn next_into(&mut self, bytes: &mut Vec<u8>) -> Option<Result<usize, ReadError>> {
+        self.next_record().map(|item| {
+            item.map(|record| {
+                bytes.clear();
+                bytes.extend_from_slice(record.bytes);
+                record.index
+            })
+        })
+    }
+
+    /// Finds the end of the record starting at the next byte (`{`) with the block walk,
+    /// reading more as needed (up to one byte more than [`MAX_RECORD_BYTES`]).
+    fn walk_record(&mut self) -> Result<Walked, ReadError> {
+        let limit = MAX_RECORD_BYTES + 1;
+        let mut ended = false;
+        loop {
+            match structural::scan_record(self.input.buffered()) {
+                Outcome::Found(scanned) if scanned.len > MAX_RECORD_BYTES => {
+                    return Ok(Walked::Skip)
+                }
+                Outcome::Found(scanned) => return Ok(Walked::Found(scanned)),
+                Outcome::Irregular => return Ok(Walked::Fallback),
+                Outcome::NeedMore => {
+                    let have = self.input.buffered().len();
+                    // Too large, or truncated inside the record (the skipping splitter then
+                    // reports the truncation).
+                    if have >= limit || ended {
+                        return Ok(Walked::Skip);
+                    }
+                    // Read until the buffered bytes double (or the stream ends) before walking
+                    // again, so a huge record is walked O(1) times per byte.
+                    let want = (have * 2).min(limit);
+                    while !ended && self.input.buffered().len() < want {
+                        match self.input.fill_more(limit) {
+                            Ok(0) => ended = true,
+                            Ok(_) => {}
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => return Err(self.io(e)),
+                        }
+                    }
+                }
             }
         }
     }
 
-    fn step(&mut self, bytes: &mut Vec<u8>) -> Result<Option<usize>, ReadError> {
+    fn step(&mut self) -> Result<Option<(usize, Slot)>, ReadError> {
         loop {
             match self.state {
                 State::Done => return Ok(None),
@@ -444,13 +567,29 @@ impl<R: BufRead> Records<R> {
                     self.state = State::Array { first: false };
                     let index = self.next_index;
                     self.next_index += 1;
+                    if self.peek_non_ws()? == Some(b'{') {
+                        match self.walk_record()? {
+                            Walked::Found(scanned) => {
+                                let start = self.input.consume_at(scanned.len);
+                                self.offset += scanned.len as u64;
+                                return Ok(Some((index, Slot::Buffered { start, scanned })));
+                            }
+                            Walked::Skip => {
+                                // Streams past it without holding it (or reports truncation).
+                                self.scan_value(None)?;
+                                return Err(oversize(index));
+                            }
+                            Walked::Fallback => {}
+                        }
+                    }
+                    let mut bytes = std::mem::take(&mut self.scratch);
                     bytes.clear();
-                    let (first_byte, oversize) = self.scan_value(Some(bytes))?;
-                    if oversize {
-                        return Err(ReadError::BadRecord {
-                            index,
-                            reason: format!("record larger than {MAX_RECORD_BYTES} bytes"),
-                        });
+                    let scanned = self.scan_value(Some(&mut bytes));
+                    self.scratch = bytes;
+                    let (first_byte, too_large) = scanned?;
+                    let bytes = &self.scratch;
+                    if too_large {
+                        return Err(oversize(index));
                     }
                     if first_byte != b'{' {
                         return Err(ReadError::BadRecord {
@@ -461,10 +600,25 @@ impl<R: BufRead> Records<R> {
                             ),
                         });
                     }
-                    return Ok(Some(index));
+                    return Ok(Some((index, Slot::Copied)));
                 }
             }
         }
+    }
+}
+
+fn oversize(index: usize) -> ReadError {
+    ReadError::BadRecord {
+        index,
+        reason: format!("record larger than {MAX_RECORD_BYTES} bytes"),
+    }
+}
+
+fn field(record: &[u8], span: Span) -> Field<'_> {
+    match span {
+        Span::Missing => Field::Missing,
+        Span::Str(start, end) => Field::Str(&record[start..end]),
+        Span::Unknown => Field::Unknown,
     }
 }
 
@@ -482,7 +636,7 @@ fn string_stop(bytes: &[u8]) -> Option<usize> {
     }
 }
 
-impl<R: BufRead> Iterator for Records<R> {
+impl<R: Read> Iterator for Records<R> {
     type Item = Result<RawRecord, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -527,118 +681,4 @@ fn replace_lone_surrogates(text: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn read_all(bytes: &[u8]) -> (Vec<serde_json::Value>, Vec<String>) {
-        let mut ok = Vec::new();
-        let mut errs = Vec::new();
-        for item in open(bytes) {
-            match item.and_then(|r| r.parse()) {
-                Ok(v) => ok.push(v),
-                Err(e) => errs.push(e.to_string()),
-            }
-        }
-        (ok, errs)
-    }
-
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(bytes).unwrap();
-        enc.finish().unwrap()
-    }
-
-    #[test]
-    fn reads_plain_and_gzip_records() {
-        let json = br#"{"Records":[{"eventName":"A","x":"}]\"{"},{"eventName":"B"}]}"#;
-        for input in [json.to_vec(), gzip(json)] {
-            let (ok, errs) = read_all(&input);
-            assert!(errs.is_empty(), "{errs:?}");
-            let names: Vec<_> = ok
-                .iter()
-                .map(|v| v["eventName"].as_str().unwrap())
-                .collect();
-            assert_eq!(names, ["A", "B"]);
-        }
-    }
-
-    #[test]
-    fn keys_around_records_and_concatenated_objects() {
-        let json = br#" { "a" : [1, {"b": "]"}], "Records" : [ {"n":1} ] , "z": null } {"Records":[{"n":2}]}"#;
-        let (ok, errs) = read_all(json);
-        assert!(errs.is_empty(), "{errs:?}");
-        assert_eq!(ok.len(), 2);
-        assert_eq!(ok[1]["n"], 2);
-    }
-
-    #[test]
-    fn bad_elements_beside_good_ones_are_reported_and_skipped() {
-        let json = br#"{"Records":[{"n":1}, 42, "s", null, {"n": tru}, {"n":2}]}"#;
-        let (ok, errs) = read_all(json);
-        assert_eq!(ok.len(), 2);
-        assert_eq!(errs.len(), 4, "{errs:?}");
-        assert!(errs[0].starts_with("record 1: not an object"));
-    }
-
-    #[test]
-    fn truncation_keeps_records_read_before_the_damage() {
-        let json = br#"{"Records":[{"n":1},{"n":2},{"n":"#;
-        let (ok, errs) = read_all(json);
-        assert_eq!(ok.len(), 2);
-        assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("truncated"), "{errs:?}");
-        let gz = gzip(json);
-        let (ok, errs) = read_all(&gz[..gz.len() - 12]);
-        assert!(ok.len() <= 2);
-        assert_eq!(errs.len(), 1, "{errs:?}");
-    }
-
-    #[test]
-    fn empty_digest_and_non_cloudtrail_objects_are_errors() {
-        let cases: [(&[u8], &str); 6] = [
-            (b"", "empty object"),
-            (b"  \n", "empty object"),
-            (
-                br#"{"digestStartTime":"x","digestEndTime":"y"}"#,
-                "CloudTrail digest object (no events)",
-            ),
-            (
-                br#"{"Records":null}"#,
-                "not CloudTrail JSON at byte 11: \"Records\" is null, not a list",
-            ),
-            (
-                br#"[1,2]"#,
-                "not CloudTrail JSON at byte 0: expected a JSON object, found '['",
-            ),
-            (
-                br#"{"other":1}"#,
-                "not CloudTrail JSON at byte 11: no \"Records\" array",
-            ),
-        ];
-        for (input, want) in cases {
-            let (ok, errs) = read_all(input);
-            assert!(ok.is_empty());
-            assert_eq!(
-                errs,
-                [want.to_string()],
-                "input {:?}",
-                String::from_utf8_lossy(input)
-            );
-        }
-        let (_, errs) = read_all(&gzip(b""));
-        assert_eq!(errs, ["empty object"]);
-    }
-
-    #[test]
-    fn deep_nesting_is_a_bad_record_not_a_crash() {
-        let mut json = String::from(r#"{"Records":[{"n":1},{"deep":"#);
-        json.push_str(&"[".repeat(100_000));
-        json.push_str(&"]".repeat(100_000));
-        json.push_str(r#"},{"n":2}]}"#);
-        let (ok, errs) = read_all(json.as_bytes());
-        assert_eq!(ok.len(), 2);
-        assert_eq!(errs.len(), 1);
-        assert!(errs[0].contains("recursion limit"), "{errs:?}");
-    }
-}
+mod tests;
