@@ -10,12 +10,12 @@
 #
 # Single-threaded figures pin the process to one core (`taskset -c 0`: the CLI then decompresses
 # and evaluates on the same thread); the two-core figures let the scan decompress on a second
-# thread. Each timing is the best of BENCH_RUNS runs (default 3).
+# thread. Each timing is the best of BENCH_RUNS runs (default 7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RECORDS=${BENCH_RECORDS:-200000}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-7}
 DIR=${BENCH_DIR:-/tmp/trailwatch-bench}
 mkdir -p "$DIR"
 
@@ -33,17 +33,26 @@ object() { # records -> path (generated once)
   echo "$path"
 }
 
-# best_of CMD...: runs CMD $RUNS times under /usr/bin/time; prints "seconds max_rss_kb" of the
-# fastest run (the largest RSS seen over all runs).
+# best_of CMD...: runs CMD $RUNS times; prints "seconds max_rss_kb" of the fastest run (the
+# largest RSS seen over all runs). Timed by Python's perf_counter (sub-millisecond; GNU time
+# rounds to 10 ms); peak RSS from GNU time (a small parent: a child forked from Python would
+# count Python's own pages until it execs).
 best_of() {
-  local best="" rss=0 out
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -o "$DIR/time.out" -f '%e %M' "$@" >/dev/null 2>&1
-    read -r secs kb <"$DIR/time.out"
-    if [[ -z $best ]] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
-    (( kb > rss )) && rss=$kb
-  done
-  echo "$best $rss"
+  python3 - "$RUNS" "$@" <<'EOF'
+import subprocess, sys, tempfile, time
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+best, rss = None, 0
+with tempfile.NamedTemporaryFile("r") as out:
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%M", *cmd], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+        out.seek(0)
+        rss = max(rss, int(out.read().split()[-1]))
+print(f"{best:.4f} {rss}")
+EOF
 }
 
 bench() {
@@ -66,7 +75,7 @@ for label, arg in (("scan (1 core)", sys.argv[5]), ("scan (2 cores)", sys.argv[6
 print(f"{path}: {records:,} records, {size/1e6:.1f} MB of JSON")
 print(f"  {'':16} {'seconds':>8} {'MB/s':>7} {'events/s':>10} {'x gunzip':>9} {'peak RSS':>9}")
 for label, t, rss in rows:
-    print(f"  {label:16} {t:8.2f} {size/1e6/t:7.0f} {records/t:10,.0f} {t/gz:9.2f} {rss/1024:6.1f} MB")
+    print(f"  {label:16} {t:8.3f} {size/1e6/t:7.0f} {records/t:10,.0f} {t/gz:9.2f} {rss/1024:6.1f} MB")
 EOF
 }
 

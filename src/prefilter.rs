@@ -82,6 +82,54 @@ impl Hasher for FoldHasher {
     }
 }
 
+/// Rules by the literal they require, with a cheap pre-check: most records' `eventName` is in
+/// no rule, and a 4,096-bit signature of (length, first, last byte) turns almost all of them
+/// away before any hashing.
+#[derive(Debug, Clone)]
+struct LiteralMap {
+    map: HashMap<Box<[u8]>, Vec<usize>, FastHash>,
+    signatures: Box<[u64; 64]>,
+}
+
+impl Default for LiteralMap {
+    fn default() -> Self {
+        LiteralMap {
+            map: HashMap::default(),
+            signatures: Box::new([0; 64]),
+        }
+    }
+}
+
+impl LiteralMap {
+    fn signature(key: &[u8]) -> usize {
+        let first = key.first().copied().unwrap_or(0) as usize;
+        let last = key.last().copied().unwrap_or(0) as usize;
+        (key.len().wrapping_mul(977) ^ first.wrapping_mul(31) ^ (last << 4)) & 4095
+    }
+
+    fn push(&mut self, key: Vec<u8>, rule: usize) {
+        let sig = Self::signature(&key);
+        self.signatures[sig / 64] |= 1 << (sig % 64);
+        self.map
+            .entry(key.into_boxed_slice())
+            .or_default()
+            .push(rule);
+    }
+
+    #[inline]
+    fn get(&self, key: &[u8]) -> Option<&Vec<usize>> {
+        let sig = Self::signature(key);
+        if self.signatures[sig / 64] & (1 << (sig % 64)) == 0 {
+            return None;
+        }
+        self.map.get(key)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
 /// One rule's constraints, as indices into the catalogue.
 #[derive(Debug, Clone, Default)]
 struct Constraint {
@@ -96,10 +144,10 @@ pub struct Dispatch {
     /// Rules with no usable constraint: candidates for every record.
     always: Vec<usize>,
     /// Rules constrained on `event.action` (their provider constraint is checked per record).
-    by_action: HashMap<Box<[u8]>, Vec<usize>, FastHash>,
+    by_action: LiteralMap,
     action_rules: Vec<usize>,
     /// Rules constrained on `event.provider` only.
-    by_provider: HashMap<Box<[u8]>, Vec<usize>, FastHash>,
+    by_provider: LiteralMap,
     provider_rules: Vec<usize>,
     constraints: Vec<Constraint>,
 }
@@ -122,19 +170,13 @@ impl Dispatch {
             match (actions, &providers) {
                 (Some(actions), _) => {
                     for a in actions {
-                        d.by_action
-                            .entry(a.into_bytes().into_boxed_slice())
-                            .or_default()
-                            .push(i);
+                        d.by_action.push(a.into_bytes(), i);
                     }
                     d.action_rules.push(i);
                 }
                 (None, Some(ps)) => {
                     for p in ps {
-                        d.by_provider
-                            .entry(p.clone().into_bytes().into_boxed_slice())
-                            .or_default()
-                            .push(i);
+                        d.by_provider.push(p.clone().into_bytes(), i);
                     }
                     d.provider_rules.push(i);
                 }
