@@ -1,5 +1,5 @@
 //! Micro-benchmarks: KQL match, ECS lookup, the `request_parameters` string, the raw-byte
-//! prefilter and record parsing. `make bench` runs them (and `scripts/bench.sh`).
+//! prefilter, splitting an object into records, and record parsing. `make bench` runs them (and `scripts/bench.sh`).
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use trailwatch::ecs::CloudTrailView;
 use trailwatch::engine::{self, Document};
@@ -38,6 +38,23 @@ fn benches(c: &mut Criterion) {
             candidates.len()
         })
     });
+    // 1,000 records in one plain-JSON object: split (64-byte block walk, head read on the way)
+    // and dispatched, as `trailwatch scan` does before parsing anything.
+    let object = format!("{{\"Records\":[{}]}}", vec![RECORD; 1000].join(","));
+    let mut group = c.benchmark_group("split");
+    group.throughput(criterion::Throughput::Bytes(object.len() as u64));
+    group.bench_function("split_and_dispatch_1000_records", |b| {
+        b.iter(|| {
+            let mut records = trailwatch::reader::open(black_box(object.as_bytes()));
+            let mut n = 0;
+            while let Some(Ok(record)) = records.next_record() {
+                set.candidates_with_head(record.head(), record.bytes, &mut candidates);
+                n += candidates.len();
+            }
+            n
+        })
+    });
+    group.finish();
     c.bench_function("all_rules_one_record", |b| {
         b.iter(|| set.matches(black_box(&record)).len())
     });
