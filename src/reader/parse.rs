@@ -1,0 +1,74 @@
+//! Parsing one raw record into a JSON tree, tolerating the damage that must not hide it from the
+//! rules (invalid UTF-8, unpaired surrogate escapes).
+use super::ReadError;
+
+/// One element of `Records`, as raw JSON bytes.
+#[derive(Debug, Clone)]
+pub struct RawRecord {
+    /// Position in `Records` (0-based).
+    pub index: usize,
+    pub bytes: Vec<u8>,
+}
+
+impl RawRecord {
+    /// Parses the record; a parse failure is a [`ReadError::BadRecord`].
+    pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
+        parse_record(self.index, &self.bytes)
+    }
+}
+
+/// Parses the record at `index` of `Records`; a parse failure is a [`ReadError::BadRecord`].
+pub fn parse_record(index: usize, bytes: &[u8]) -> Result<serde_json::Value, ReadError> {
+    serde_json::from_slice(bytes)
+        .or_else(|e| {
+            // Invalid UTF-8 (a damaged or forged object) must not hide the record from the
+            // rules: the bad bytes become U+FFFD, as CloudTrail's own console shows them.
+            // Structural bytes are ASCII, so the replacement cannot change the JSON's shape.
+            // Likewise an unpaired surrogate escape (`\ud800`), valid JSON that Rust strings
+            // cannot hold.
+            let text = String::from_utf8_lossy(bytes);
+            match replace_lone_surrogates(&text) {
+                Some(fixed) => serde_json::from_str(&fixed),
+                None if matches!(text, std::borrow::Cow::Owned(_)) => serde_json::from_str(&text),
+                None => Err(e),
+            }
+        })
+        .map_err(|e| ReadError::BadRecord {
+            index,
+            reason: format!("invalid JSON: {e}"),
+        })
+}
+
+/// `text` with every unpaired UTF-16 surrogate escape (`\uD800`–`\uDFFF`) replaced by
+/// `\uFFFD`; None when there is none.
+fn replace_lone_surrogates(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let escape = |i: usize| -> Option<u16> {
+        let hex = b.get(i + 2..i + 6)?;
+        (b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u'))
+            .then(|| u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok())
+            .flatten()
+    };
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match escape(i) {
+            Some(0xd800..=0xdbff) if matches!(escape(i + 6), Some(0xdc00..=0xdfff)) => i += 12,
+            Some(0xd800..=0xdfff) => {
+                let o = out.get_or_insert_with(String::new);
+                o.push_str(&text[copied..i]);
+                o.push_str("\\ufffd");
+                i += 6;
+                copied = i;
+            }
+            _ => i += 2, // any other escape, including `\\`
+        }
+    }
+    let mut out = out?;
+    out.push_str(&text[copied..]);
+    Some(out)
+}
