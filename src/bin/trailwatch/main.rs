@@ -71,7 +71,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => scan_cmd::run(args, bar),
+        Command::Scan(args) => scan_cmd::run(args, bar.clone()),
         Command::Match {
             query,
             language,
@@ -81,6 +81,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Invoke { event } => invoke(&event),
     };
+    // A scan that stopped early (e.g. stdout closed) leaves the bar drawn: clear it for the error.
+    bar.finish_and_clear();
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -34,6 +34,8 @@ pub struct Progress {
     turned_off: bool,
     total: usize,
     bytes: u64,
+    done: usize,
+    failed: usize,
     shown: bool,
 }
 
@@ -48,6 +50,8 @@ impl Progress {
             turned_off,
             total: 0,
             bytes: 0,
+            done: 0,
+            failed: 0,
             shown: false,
         }
     }
@@ -63,6 +67,8 @@ impl Progress {
         self.total += objects;
         self.bytes += bytes;
         self.bar.inc_length(bytes);
+        // Before the first draw, so that the bar never appears without its counts.
+        self.set_done(self.done, self.failed);
         if !self.shown && should_show(self.stderr_is_tty, self.turned_off, self.total, self.bytes) {
             self.shown = true;
             let style = ProgressStyle::with_template(
@@ -77,7 +83,9 @@ impl Progress {
     }
 
     /// Objects reported so far (failed ones included) out of the total.
-    pub fn set_done(&self, done: usize, failed: usize) {
+    pub fn set_done(&mut self, done: usize, failed: usize) {
+        self.done = done;
+        self.failed = failed;
         self.bar
             .set_message(Cow::Owned(message(done, self.total, failed)));
     }
@@ -200,7 +208,10 @@ mod tests {
     fn progress_totals_grow_and_the_bar_stays_hidden_when_not_allowed() {
         let mut progress = Progress::new(ProgressBar::hidden(), false, false);
         progress.add(2, 100);
+        assert_eq!(progress.bar().message(), "0/2 objects, 0 failed");
+        progress.set_done(1, 1);
         progress.add(3, 50);
+        assert_eq!(progress.bar().message(), "1/5 objects, 1 failed");
         progress.set_done(4, 1);
         assert_eq!(progress.bar().length(), Some(150));
         assert_eq!(progress.bar().message(), "4/5 objects, 1 failed");
