@@ -239,3 +239,40 @@ fn match_behaves_like_grep() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains('^'));
 }
+
+#[test]
+fn progress_bar_stays_off_stderr_when_it_is_not_a_terminal_and_stdout_is_unchanged() {
+    // Several objects (the bar's trigger on a terminal), one of them bad so that errors print.
+    let dir = tmp("progress");
+    std::fs::write(dir.join("bad.json"), b"not json").expect("write");
+    let paths = ["events/cloudtrail", dir.to_str().expect("utf8")];
+    let scan = |format: &str, extra: &[&str]| {
+        let mut args = vec!["scan", "--format", format];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&paths);
+        trailwatch(&args, &[("TRAILWATCH_LOG", "warn")])
+    };
+    let out = scan("ndjson", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\x1b'),
+        "{stderr:?}"
+    );
+    assert!(
+        !stderr.contains("objects, "),
+        "bar message on stderr: {stderr}"
+    );
+    // Only the error and the summary: nothing a bar would have drawn.
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].contains("bad.json"), "{stderr}");
+    assert!(lines[1].starts_with("trailwatch: ") && lines[1].contains(" objects (1 failed)"));
+    let alerts = stdout(&out);
+    assert!(!alerts.is_empty());
+    assert_eq!(alerts, stdout(&scan("ndjson", &["--no-progress"])));
+    // The JSON array, written one element late for the bar, is byte for byte the classic layout.
+    let json = stdout(&scan("json", &[]));
+    let lines: Vec<&str> = alerts.lines().collect();
+    assert_eq!(json, format!("[\n{}\n]\n", lines.join(",\n")));
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod matching;
+mod progress;
 mod rules_cmd;
 mod scan_cmd;
 
@@ -57,17 +58,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Hidden until `scan` shows it on a terminal; log lines clear it while they are written.
+    let bar = indicatif::ProgressBar::hidden();
+    let log_bar = bar.clone();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TRAILWATCH_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(move || progress::LogWriter(log_bar.clone()))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => scan_cmd::run(args),
+        Command::Scan(args) => scan_cmd::run(args, bar.clone()),
         Command::Match {
             query,
             language,
@@ -77,6 +81,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Invoke { event } => invoke(&event),
     };
+    // A scan that stopped early (e.g. stdout closed) leaves the bar drawn: clear it for the error.
+    bar.finish_and_clear();
     match result {
         Ok(code) => code,
         Err(e) => {
