@@ -2,8 +2,6 @@
 //! raw record (see the module documentation of [`crate::prefilter`]).
 use memchr::memmem::Finder;
 
-use crate::engine;
-
 /// ECS paths whose string values are JSON strings of the CloudTrail record, or substrings of one,
 /// unchanged (`CloudTrailView::any_value`, src/ecs/view.rs: `visit_src` of the source key, or a
 /// choice among such keys). Left out on purpose: constants (`data_stream.dataset`), computed
@@ -56,7 +54,7 @@ pub const VERBATIM_PATHS: &[&str] = &[
 pub const VERBATIM_PREFIX: &str = "aws.cloudtrail.flattened.";
 
 /// Whether the CloudTrail view's string values at `path` are (substrings of) JSON strings of the
-/// raw record, unchanged. Numbers and booleans there are left to [`engine::required_texts`].
+/// raw record, unchanged. Numbers and booleans there are left to [`crate::engine::required_texts`].
 pub fn is_verbatim(path: &str) -> bool {
     VERBATIM_PATHS.contains(&path) || path.starts_with(VERBATIM_PREFIX)
 }
@@ -108,7 +106,7 @@ impl TextRules {
 mod tests {
     use super::super::{Dispatch, Field, Head, PROVIDER};
     use super::*;
-    use crate::engine::Expr;
+    use crate::engine::{self, Expr};
 
     fn eq(path: &str, s: &str) -> Expr {
         Expr::Field {
