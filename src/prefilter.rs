@@ -16,10 +16,25 @@
 //! - A `Some(empty)` constraint (the query can never be true) leaves the rule out entirely.
 //! - Matching the literal is then left to the evaluator, so a candidate that does not match
 //!   (e.g. a value longer than `ignore_above`) costs time, never an alert.
+//!
+//! Rules that require no provider or action (e.g. Elastic's suspicious user agent rule, a
+//! `stringContains(user_agent.original, ...)` on every event) would make every record a
+//! candidate. For those, [`engine::required_texts`] gives texts of which one must occur in the
+//! value of a [verbatim](is_verbatim) field: a field the view copies unchanged from a JSON string
+//! of the record. Such a rule is a candidate only when the raw record contains one of its texts
+//! (case-sensitive byte search) or a backslash. Soundness: without a backslash, every JSON string
+//! of the record is its raw bytes between quotes, so a value holding the text means raw bytes
+//! holding it; with a backslash, any escape could spell the text (`\u006b` for `k`), so the rule
+//! is a candidate. Texts never hold `"` or control characters, which raw JSON always escapes.
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::engine::{self, Document, Expr, Value};
+
+mod text;
+
+use text::TextRules;
+pub use text::{is_verbatim, VERBATIM_PATHS, VERBATIM_PREFIX};
 
 /// The ECS path dispatched on, read from `eventSource`.
 pub const PROVIDER: &str = "event.provider";
@@ -143,6 +158,8 @@ pub struct Dispatch {
     rules: usize,
     /// Rules with no usable constraint: candidates for every record.
     always: Vec<usize>,
+    /// Rules with no provider/action constraint but required texts.
+    texts: TextRules,
     /// Rules constrained on `event.action` (their provider constraint is checked per record).
     by_action: LiteralMap,
     action_rules: Vec<usize>,
@@ -180,7 +197,10 @@ impl Dispatch {
                     }
                     d.provider_rules.push(i);
                 }
-                (None, None) => d.always.push(i),
+                (None, None) => match engine::required_texts(expr, &is_verbatim) {
+                    Some(texts) => d.texts.add(i, texts),
+                    None => d.always.push(i),
+                },
             }
             d.constraints.push(Constraint { providers });
         }
@@ -192,15 +212,30 @@ impl Dispatch {
         self.rules == n
     }
 
-    /// Rules that no record can make a candidate of the dispatch fields alone.
+    /// Rules that are candidates for every record (no provider, action or text they require).
     pub fn unconstrained(&self) -> usize {
         self.always.len()
     }
 
-    /// The candidate rules for a record with these dispatch fields, in catalogue order, into `out`.
-    pub fn candidates(&self, head: Head<'_>, out: &mut Vec<usize>) {
+    /// Rules that are candidates only for raw records holding one of their texts (or an escape).
+    pub fn text_constrained(&self) -> usize {
+        self.texts.rules.len()
+    }
+
+    /// The texts the text-constrained rules search for, each once.
+    pub fn texts(&self) -> &[String] {
+        &self.texts.texts
+    }
+
+    /// The candidate rules for a record with these dispatch fields and raw bytes `raw`, in
+    /// catalogue order, into `out`. `raw` is `None` when the bytes are not at hand (a record
+    /// already parsed): every text-constrained rule is then a candidate.
+    pub fn candidates(&self, head: Head<'_>, raw: Option<&[u8]>, out: &mut Vec<usize>) {
         out.clear();
         out.extend_from_slice(&self.always);
+        if !self.texts.rules.is_empty() {
+            self.texts.candidates(raw, out);
+        }
         let provider_ok = |i: usize| match (&self.constraints[i].providers, head.provider) {
             (None, _) | (Some(_), Field::Unknown) => true,
             (Some(_), Field::Missing) => false,
@@ -229,7 +264,7 @@ impl Dispatch {
             }
             Field::Unknown => out.extend_from_slice(&self.provider_rules),
         }
-        if !self.by_provider.is_empty() || !self.always.is_empty() {
+        if !self.by_provider.is_empty() || !self.always.is_empty() || !self.texts.rules.is_empty() {
             out.sort_unstable();
         }
     }
@@ -478,7 +513,7 @@ mod tests {
         let d = Dispatch::new(rules.iter());
         let cands = |provider, action| {
             let mut out = Vec::new();
-            d.candidates(Head { provider, action }, &mut out);
+            d.candidates(Head { provider, action }, Some(b"{}"), &mut out);
             out
         };
         use Field::*;

@@ -5,7 +5,8 @@
 //! objects, a `scripts/gen_events.py bulk` object, and deterministic mutations of all of them
 //! (eventName/eventSource swapped across records and set to every literal a rule requires,
 //! unicode-escaped values and keys, duplicate keys, other JSON types, errorCode added/removed,
-//! pretty-printing). Run it with `TRAILWATCH_EXTRA_RULES=../shared/elastic/rules` at build time to
+//! pretty-printing; the texts the text-constrained rules require, in user agents and identities,
+//! plain, `\uXXXX`-escaped, split by escapes, in lists, in nested and unrelated fields). Run it with `TRAILWATCH_EXTRA_RULES=../shared/elastic/rules` at build time to
 //! cover the whole AWS catalogue.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 use std::collections::BTreeSet;
@@ -14,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use trailwatch::ecs::CloudTrailView;
-use trailwatch::engine::required_equalities;
+use trailwatch::engine::{required_equalities, required_texts, Document};
+use trailwatch::prefilter::{is_verbatim, VERBATIM_PATHS};
 use trailwatch::rules::RuleSet;
 use trailwatch::{scan_object, scan_object_pipelined, Detector};
 
@@ -210,6 +212,119 @@ fn mutations(records: &[Vec<u8>], literals: &[(String, String)], rng: &mut Rng) 
     out
 }
 
+/// The texts the text-constrained rules require (rules with no provider or action), plus two
+/// of the Elastic catalogue's so the mutations run without it too.
+fn rule_texts(set: &RuleSet) -> Vec<String> {
+    let mut texts: BTreeSet<String> = ["distrib#kali", "BedrockAPIKey-"].map(String::from).into();
+    for r in &set.rules {
+        if required_equalities(&r.expr, "event.provider").is_none()
+            && required_equalities(&r.expr, "event.action").is_none()
+        {
+            texts.extend(required_texts(&r.expr, &is_verbatim).unwrap_or_default());
+        }
+    }
+    texts.into_iter().collect()
+}
+
+/// `s` as a JSON string with every character written as `\uXXXX`.
+fn escape_all(s: &str) -> String {
+    let mut out = String::from("\"");
+    for unit in s.encode_utf16() {
+        out.push_str(&format!("\\u{unit:04x}"));
+    }
+    out.push('"');
+    out
+}
+
+/// Records carrying a required text where the view reads it (user agent, user names, in a list,
+/// with the identity the Bedrock rule wants) or elsewhere (another top-level field, a nested
+/// request parameter), written plainly, `\uXXXX`-escaped as a whole or in one character (which
+/// splits the text across an escape), or next to an unrelated escape.
+fn text_mutations(records: &[Vec<u8>], texts: &[String], rng: &mut Rng) -> Vec<Vec<u8>> {
+    const MARK: &str = "@@text@@";
+    let parsed: Vec<Value> = records
+        .iter()
+        .filter_map(|r| serde_json::from_slice(r).ok())
+        .filter(Value::is_object)
+        .collect();
+    let mut out = Vec::new();
+    for (n, rec) in parsed.iter().enumerate() {
+        if n % 3 != 0 {
+            continue;
+        }
+        let text = &texts[rng.below(texts.len())];
+        let value = match rng.below(3) {
+            0 => text.clone(),
+            1 => format!("{text}{}", rng.below(1000)),
+            _ => format!("Mozilla/5.0 (X11; Linux) {text} ua/{}", rng.below(100)),
+        };
+        let mut m = rec.clone();
+        let obj = m.as_object_mut().unwrap();
+        if rng.below(2) == 0 {
+            // event.outcome success, as the user agent rule wants.
+            obj.remove("errorCode");
+            obj.remove("errorMessage");
+        }
+        let mark = json!(MARK);
+        match rng.below(7) {
+            0 | 1 => {
+                obj.insert("userAgent".into(), mark);
+            }
+            2 => {
+                obj.insert("userAgent".into(), json!([MARK]));
+            }
+            3 => {
+                obj.insert(
+                    "userIdentity".into(),
+                    json!({"type": "IAMUser", "userName": MARK, "accountId": "123456789012"}),
+                );
+            }
+            4 => {
+                obj.insert(
+                    "userIdentity".into(),
+                    json!({"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"userName": MARK}}}),
+                );
+            }
+            5 => {
+                obj.insert("sourceIPAddress".into(), mark);
+            }
+            _ => {
+                obj.insert(
+                    "requestParameters".into(),
+                    json!({"filter": {"name": MARK}}),
+                );
+            }
+        }
+        let compact = String::from_utf8(serde_json::to_vec(&m).unwrap()).unwrap();
+        let quoted = format!("\"{MARK}\"");
+        let plain = serde_json::to_string(&value).unwrap();
+        let start = value[..value.find(text.as_str()).unwrap_or(0)]
+            .chars()
+            .count();
+        let inside = start + rng.below(text.chars().count().max(1));
+        let variants = [
+            plain.clone(),
+            escape_all(&value),
+            escape_one(&value, inside),
+            escape_one(&value, 0),
+        ];
+        for v in variants {
+            out.push(compact.replacen(&quoted, &v, 1).into_bytes());
+        }
+        // Plain text, with an escape somewhere else in the record.
+        let elsewhere = compact.replacen(&quoted, &plain, 1);
+        out.push(
+            elsewhere
+                .replacen("\"eventVersion\"", "\"event\\u0056ersion\"", 1)
+                .into_bytes(),
+        );
+        // The text in another case: no rule may fire, none need be a candidate.
+        let upper = serde_json::to_string(&value.to_uppercase()).unwrap();
+        out.push(compact.replacen(&quoted, &upper, 1).into_bytes());
+    }
+    out
+}
+
 fn slow_ids(set: &RuleSet, record: &Value) -> Vec<String> {
     let view = CloudTrailView::new(record);
     set.matches_document_slow(&view)
@@ -254,10 +369,24 @@ fn fast_path_matches_every_rule_evaluated() {
     let base = corpus();
     let mut rng = Rng(0x7261_696c_7761_7463);
     let mut records = mutations(&base, &literals, &mut rng);
+    records.extend(text_mutations(&base, &rule_texts(&set), &mut rng));
     records.extend(base);
 
     let (mut skipped, mut matched, mut alerts, mut fewer) = (0, 0, 0, 0);
     let mut fired = BTreeSet::new();
+    // Text-constrained rules that fired on records with escapes / without (the escaped ones
+    // are those a prefilter ignoring escapes would lose).
+    let text_rules: BTreeSet<String> = set
+        .rules
+        .iter()
+        .filter(|r| {
+            required_equalities(&r.expr, "event.provider").is_none()
+                && required_equalities(&r.expr, "event.action").is_none()
+                && required_texts(&r.expr, &is_verbatim).is_some()
+        })
+        .map(|r| r.rule.rule_id.clone())
+        .collect();
+    let (mut text_fired_escaped, mut text_fired_plain) = (0, 0);
     let mut candidates = Vec::new();
     for raw in &records {
         let Ok(record) = serde_json::from_slice::<Value>(raw) else {
@@ -280,6 +409,13 @@ fn fast_path_matches_every_rule_evaluated() {
             .map(|r| r.rule.rule_id.clone())
             .collect();
         assert_eq!(doc, slow, "record {}", String::from_utf8_lossy(raw));
+        if slow.iter().any(|id| text_rules.contains(id)) {
+            if raw.contains(&b'\\') {
+                text_fired_escaped += 1;
+            } else {
+                text_fired_plain += 1;
+            }
+        }
         if !slow.is_empty() {
             matched += 1;
             alerts += slow.len();
@@ -287,10 +423,14 @@ fn fast_path_matches_every_rule_evaluated() {
         }
     }
     eprintln!(
-        "{} rules ({} evaluated on every record), {} records: {} skipped unparsed, {} with fewer \
+        "{} rules ({} evaluated on every record, {} on records with their texts: fired on {} \
+         escaped and {} plain records), {} records: {} skipped unparsed, {} with fewer \
          candidates than rules, {} matching ({} matches), {} rules fired",
         set.rules.len(),
         set.unconstrained_rules(),
+        set.text_constrained_rules(),
+        text_fired_escaped,
+        text_fired_plain,
         records.len(),
         skipped,
         fewer,
@@ -298,9 +438,19 @@ fn fast_path_matches_every_rule_evaluated() {
         alerts,
         fired.len()
     );
-    if set.unconstrained_rules() == 0 {
+    assert_eq!(text_rules.len(), set.text_constrained_rules());
+    if !text_rules.is_empty() {
         assert!(
-            skipped > records.len() / 2,
+            text_fired_escaped > 10 && text_fired_plain > 10,
+            "text-constrained rules fired on {text_fired_escaped} escaped and {text_fired_plain} \
+             plain records"
+        );
+    }
+    if set.unconstrained_rules() == 0 {
+        // A third of the records are mutations made to be candidates (required provider/action
+        // literals, required texts).
+        assert!(
+            skipped > records.len() / 3,
             "the prefilter skipped only {skipped}"
         );
     } else {
@@ -392,4 +542,69 @@ fn pipelined_scan_reports_damage_like_the_single_threaded_one() {
         (single.records, single.alerts.len()),
         (piped.records, piped.alerts.len())
     );
+}
+
+/// The prefilter's premise: every string the CloudTrail view shows at a verbatim path is a
+/// (substring of a) JSON string of the record.
+#[test]
+fn verbatim_paths_show_strings_of_the_record() {
+    let base = corpus();
+    let mut rng = Rng(0x7665_7262_6174_696d);
+    let mut records = text_mutations(&base, &["BedrockAPIKey-".to_owned()], &mut rng);
+    records.extend(base);
+    let mut checked = 0usize;
+    for raw in &records {
+        let Ok(record) = serde_json::from_slice::<Value>(raw) else {
+            continue;
+        };
+        let mut strings = Vec::new();
+        collect_strings(&record, &mut strings);
+        let mut paths: Vec<String> = VERBATIM_PATHS.iter().map(|p| p.to_string()).collect();
+        for (root, key) in [
+            ("request_parameters", "requestParameters"),
+            ("response_elements", "responseElements"),
+            ("additional_eventdata", "additionalEventData"),
+            ("service_event_details", "serviceEventDetails"),
+        ] {
+            if let Some(v) = record.get(key) {
+                leaf_paths(v, &format!("aws.cloudtrail.flattened.{root}"), &mut paths);
+            }
+        }
+        let view = CloudTrailView::new(&record);
+        for path in &paths {
+            assert!(is_verbatim(path), "{path}");
+            view.any_value(path, &mut |v| {
+                if let trailwatch::engine::Value::Str(s) = v {
+                    checked += 1;
+                    assert!(
+                        strings.iter().any(|x| x.contains(s)),
+                        "{path} = {s:?} is in no string of {record}"
+                    );
+                }
+                false
+            });
+        }
+    }
+    assert!(checked > 20_000, "{checked} values checked");
+}
+
+fn collect_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        Value::Object(m) => m.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
+fn leaf_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                leaf_paths(child, &format!("{prefix}.{k}"), out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| leaf_paths(x, prefix, out)),
+        _ => out.push(prefix.to_owned()),
+    }
 }

@@ -8,6 +8,7 @@ mod document;
 mod eql_ext;
 mod eval;
 mod index;
+mod literals;
 mod matcher;
 pub(crate) mod number;
 mod wildcard;
@@ -16,6 +17,7 @@ pub use document::{Document, JsonDocument, Value};
 pub use eql_ext::{Regexp, RegexpError};
 pub use eval::matches;
 pub use index::required_equalities;
+pub use literals::required_texts;
 pub use matcher::IGNORE_ABOVE;
 
 /// A compiled predicate over a [`Document`].

@@ -119,11 +119,13 @@ impl RuleSet {
     pub fn matches_document<'s>(&'s self, doc: &dyn Document) -> Vec<&'s CompiledRule> {
         let (provider, action) = prefilter::head_of_document(doc);
         let mut candidates = Vec::new();
-        self.candidates_for(
+        // No raw bytes here: every rule with required texts is a candidate.
+        self.dispatch_into(
             Head {
                 provider: provider.as_field(),
                 action: action.as_field(),
             },
+            None,
             &mut candidates,
         );
         self.matches_candidates(&candidates, doc)
@@ -141,18 +143,19 @@ impl RuleSet {
     /// unparsed), in catalogue order, into `out`. Empty: no rule can match, the record need not be
     /// parsed. See [`crate::prefilter`].
     pub fn candidates(&self, raw: &[u8], out: &mut Vec<usize>) {
-        self.candidates_for(prefilter::scan_head(raw), out);
+        self.candidates_with_head(prefilter::scan_head(raw), raw, out);
     }
 
-    /// [`RuleSet::candidates`] with the dispatch fields already read (e.g. by the splitter:
-    /// [`crate::reader::RecordRef::head`]).
-    pub fn candidates_with_head(&self, head: Head<'_>, _raw: &[u8], out: &mut Vec<usize>) {
-        self.candidates_for(head, out);
+    /// [`RuleSet::candidates`] with the dispatch fields already read (by the splitter:
+    /// [`crate::reader::RecordRef::head`], or [`prefilter::scan_head`]); `raw` is the whole
+    /// record (rules constrained by required texts search it).
+    pub fn candidates_with_head(&self, head: Head<'_>, raw: &[u8], out: &mut Vec<usize>) {
+        self.dispatch_into(head, Some(raw), out);
     }
 
-    fn candidates_for(&self, head: Head<'_>, out: &mut Vec<usize>) {
+    fn dispatch_into(&self, head: Head<'_>, raw: Option<&[u8]>, out: &mut Vec<usize>) {
         if self.dispatch.covers(self.rules.len()) {
-            self.dispatch.candidates(head, out);
+            self.dispatch.candidates(head, raw, out);
         } else {
             // `rules` was changed after compiling: the index is stale, evaluate everything.
             out.clear();
@@ -173,9 +176,15 @@ impl RuleSet {
             .collect()
     }
 
-    /// Rules evaluated on every record (no `event.provider` / `event.action` they require).
+    /// Rules evaluated on every record (no `event.provider` / `event.action` / text they require).
     pub fn unconstrained_rules(&self) -> usize {
         self.dispatch.unconstrained()
+    }
+
+    /// Rules evaluated only on records whose raw bytes hold one of their required texts (or an
+    /// escape); see [`crate::prefilter`].
+    pub fn text_constrained_rules(&self) -> usize {
+        self.dispatch.text_constrained()
     }
 
     /// The rules that match one CloudTrail record (an element of `Records`), seen as the ECS
