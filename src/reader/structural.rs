@@ -6,8 +6,11 @@
 //! brackets; escaped characters and the inside of strings are computed with integer
 //! arithmetic on those masks, so only the few brackets outside strings are visited one by one
 //! (to track depth). On x86_64 the masks come from SSE2 compares (part of the x86_64 baseline,
-//! no run-time detection needed); elsewhere from a portable SWAR routine that computes the
-//! same masks (tested against each other and against a byte-at-a-time reference).
+//! no run-time detection needed), or AVX2 with a carry-less multiply for the inside of strings
+//! where detected; on aarch64 (the Lambda's Graviton) from NEON compares (baseline there), with
+//! PMULL for the inside of strings where detected; elsewhere from a portable SWAR routine that
+//! computes the same masks (all tested against each other and against a byte-at-a-time
+//! reference).
 //!
 //! The same walk notes the strings that open at depth 1 of the record and start with `e`, and
 //! reads the value of an `eventSource` / `eventName` key among them, so the prefilter does not
@@ -79,7 +82,22 @@ pub(crate) fn scan_record(buf: &[u8]) -> Outcome {
         // SAFETY: both features were detected on this CPU just now.
         return unsafe { scan_record_avx2(buf) };
     }
+    // Every Graviton (Neoverse N1, V1, V2) has PMULL; Rust's `aes` feature stands for AES and
+    // PMULL together (the intrinsic `vmull_p64` is gated on it). The result is cached by std.
+    #[cfg(target_arch = "aarch64")]
+    if std::arch::is_aarch64_feature_detected!("aes") {
+        // SAFETY: the feature was detected on this CPU just now (NEON is aarch64 baseline).
+        return unsafe { scan_record_pmull(buf) };
+    }
     walk::<Baseline>(buf)
+}
+
+/// [`scan_record`] compiled for NEON and PMULL, so that [`walk`] and everything it inlines
+/// use them.
+#[cfg(target_arch = "aarch64")]
+#[target_feature(enable = "neon,aes")]
+fn scan_record_pmull(buf: &[u8]) -> Outcome {
+    walk::<NeonPmull>(buf)
 }
 
 /// [`scan_record`] compiled for AVX2 and carry-less multiplication, so that [`walk`] and
@@ -100,7 +118,7 @@ trait Simd {
     unsafe fn prefix_xor(x: u64) -> u64;
 }
 
-/// SSE2 on x86_64 (always there), SWAR elsewhere.
+/// SSE2 on x86_64 and NEON on aarch64 (always there), SWAR elsewhere; `prefix_xor` by shifts.
 struct Baseline;
 
 impl Simd for Baseline {
@@ -128,6 +146,24 @@ impl Simd for Avx2 {
     unsafe fn prefix_xor(x: u64) -> u64 {
         // SAFETY: the caller ensures PCLMULQDQ.
         unsafe { prefix_xor_clmul(x) }
+    }
+}
+
+/// NEON masks (as [`Baseline`]) and `prefix_xor` by one polynomial multiplication (PMULL).
+#[cfg(target_arch = "aarch64")]
+struct NeonPmull;
+
+#[cfg(target_arch = "aarch64")]
+impl Simd for NeonPmull {
+    #[inline(always)]
+    unsafe fn classify(block: &[u8; BLOCK]) -> Masks {
+        // SAFETY: NEON is part of the aarch64 baseline.
+        unsafe { classify_neon(block) }
+    }
+    #[inline(always)]
+    unsafe fn prefix_xor(x: u64) -> u64 {
+        // SAFETY: the caller ensures PMULL (the contract of `Simd::prefix_xor`).
+        unsafe { prefix_xor_pmull(x) }
     }
 }
 
@@ -427,14 +463,74 @@ fn prefix_xor_clmul(x: u64) -> u64 {
     _mm_cvtsi128_si64(product) as u64
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "aarch64")]
+#[inline]
+fn classify(block: &[u8]) -> Masks {
+    match block.first_chunk::<BLOCK>() {
+        // SAFETY: NEON (Advanced SIMD) is part of the aarch64 baseline: every aarch64 CPU
+        // Rust targets has it, and the `aarch64-unknown-linux-gnu` target enables it.
+        Some(block) => unsafe { classify_neon(block) },
+        None => classify_portable(block),
+    }
+}
+
+/// NEON has no `movemask`: simdjson's emulation (`simd8x64::to_bitmask`, arm64) keeps in each
+/// byte of a compare result (0x00 or 0xff) only its bit weight within its 8-byte group
+/// (1, 2, .., 128), then three rounds of pairwise adds fold the 64 lanes of four registers
+/// into 8 bytes, lane i becoming bit i.
+#[cfg(target_arch = "aarch64")]
+#[inline]
+#[target_feature(enable = "neon")]
+fn classify_neon(block: &[u8; BLOCK]) -> Masks {
+    use std::arch::aarch64::{
+        uint8x16_t, vandq_u8, vceqq_u8, vdupq_n_u8, vgetq_lane_u64, vld1q_u8, vorrq_u8, vpaddq_u8,
+        vreinterpretq_u64_u8,
+    };
+    const WEIGHTS: [u8; 16] = [1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128];
+    // SAFETY: `WEIGHTS` is 16 bytes long; `vld1q_u8` reads 16 bytes with no alignment
+    // requirement.
+    let weights = unsafe { vld1q_u8(WEIGHTS.as_ptr()) };
+    let bits = |c: [uint8x16_t; 4]| {
+        let low = vpaddq_u8(vandq_u8(c[0], weights), vandq_u8(c[1], weights));
+        let high = vpaddq_u8(vandq_u8(c[2], weights), vandq_u8(c[3], weights));
+        let quads = vpaddq_u8(low, high);
+        vgetq_lane_u64::<0>(vreinterpretq_u64_u8(vpaddq_u8(quads, quads)))
+    };
+    // SAFETY: each offset leaves 16 of the block's 64 bytes to read; `vld1q_u8` reads 16
+    // bytes with no alignment requirement.
+    let v = [0, 16, 32, 48].map(|at| unsafe { vld1q_u8(block.as_ptr().add(at)) });
+    let lower = vdupq_n_u8(0x20);
+    let folded = v.map(|v| vorrq_u8(v, lower));
+    let eq = |v: [uint8x16_t; 4], c: u8| {
+        let c = vdupq_n_u8(c);
+        v.map(|v| vceqq_u8(v, c))
+    };
+    Masks {
+        quote: bits(eq(v, b'"')),
+        backslash: bits(eq(v, b'\\')),
+        open: bits(eq(folded, b'{')),  // `[` | 0x20 == `{`
+        close: bits(eq(folded, b'}')), // `]` | 0x20 == `}`
+        e: bits(eq(v, b'e')),
+    }
+}
+
+/// [`prefix_xor`] as one carry-less (polynomial) multiplication by all ones: the low 64 bits
+/// of the product hold at bit i the XOR of bits 0..=i.
+#[cfg(target_arch = "aarch64")]
+#[inline]
+#[target_feature(enable = "neon,aes")]
+fn prefix_xor_pmull(x: u64) -> u64 {
+    std::arch::aarch64::vmull_p64(x, u64::MAX) as u64
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline]
 fn classify(block: &[u8]) -> Masks {
     classify_portable(block)
 }
 
-/// The masks of a 64-byte block eight bytes at a time (SWAR), for targets without SSE2.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// The masks of a 64-byte block eight bytes at a time (SWAR), for targets without SSE2 or NEON.
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), allow(dead_code))]
 fn classify_portable(block: &[u8]) -> Masks {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;

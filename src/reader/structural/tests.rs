@@ -60,6 +60,54 @@ fn block_masks_agree_with_a_byte_at_a_time_reference() {
             // SAFETY: AVX2 was detected.
             assert_eq!(unsafe { classify_avx2(block) }, want);
         }
+        #[cfg(target_arch = "aarch64")]
+        {
+            let Some(block) = block.first_chunk::<BLOCK>() else {
+                panic!("short block")
+            };
+            // SAFETY: NEON is part of the aarch64 baseline.
+            assert_eq!(unsafe { classify_neon(block) }, want);
+        }
+    }
+}
+
+/// Each implementation of every mask, one byte at a time: bit i is byte i (catches a
+/// movemask emulation that permutes lanes, whatever the random blocks above happen to hold).
+#[test]
+fn each_byte_sets_its_own_bit() {
+    type Pick = fn(&Masks) -> u64;
+    let masks: [(u8, Pick); 7] = [
+        (b'"', |m| m.quote),
+        (b'\\', |m| m.backslash),
+        (b'{', |m| m.open),
+        (b'[', |m| m.open),
+        (b'}', |m| m.close),
+        (b']', |m| m.close),
+        (b'e', |m| m.e),
+    ];
+    for (byte, pick) in masks {
+        for i in 0..BLOCK {
+            let mut block = [b'a'; BLOCK];
+            block[i] = byte;
+            let want = 1u64 << i;
+            let mut got = vec![("chosen", pick(&classify(&block)))];
+            got.push(("portable", pick(&classify_portable(&block))));
+            #[cfg(target_arch = "x86_64")]
+            {
+                // SAFETY: SSE2 is part of the x86_64 baseline.
+                got.push(("sse2", pick(&unsafe { classify_sse2(&block) })));
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: AVX2 was detected.
+                    got.push(("avx2", pick(&unsafe { classify_avx2(&block) })));
+                }
+            }
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: NEON is part of the aarch64 baseline.
+            got.push(("neon", pick(&unsafe { classify_neon(&block) })));
+            for (name, bits) in got {
+                assert_eq!(bits, want, "{name}: {:?} at {i}", byte as char);
+            }
+        }
     }
 }
 
@@ -109,6 +157,11 @@ fn prefix_xor_marks_the_inside_of_strings() {
         if std::is_x86_feature_detected!("pclmulqdq") {
             // SAFETY: PCLMULQDQ was detected.
             assert_eq!(unsafe { prefix_xor_clmul(x) }, want.0);
+        }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("aes") {
+            // SAFETY: PMULL (Rust's `aes`) was detected.
+            assert_eq!(unsafe { prefix_xor_pmull(x) }, want.0);
         }
     }
 }
