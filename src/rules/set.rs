@@ -88,9 +88,12 @@ impl RuleSet {
     ) -> RuleSet {
         let start = Instant::now();
         let mut set = RuleSet::default();
+        let (files_hint, _) = files.size_hint();
+        set.rules.reserve(files_hint);
         // rule_id → the file that defined it first (project files come first, so a project rule
         // replaces Elastic's file of the same id from the extra directory).
-        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut seen: std::collections::HashMap<String, String> =
+            std::collections::HashMap::with_capacity(files_hint);
         for (origin, file, compiled) in files {
             let compiled = compiled.and_then(|(rule, expr)| match seen.get(&rule.rule_id) {
                 Some(first) => Err((
