@@ -13,6 +13,7 @@ include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 /// One embedded rule file.
 #[allow(dead_code)] // which variants are built depends on the files embedded
+#[allow(clippy::large_enum_variant)] // static data, never moved: a Box cannot be in a static
 pub(crate) enum EmbeddedFile {
     /// Parsed at build time: `[metadata] maturity` (the only metadata compiling reads) and `[rule]`.
     Parsed {
