@@ -1,5 +1,6 @@
 //! The rule catalogue: Elastic detection-rules TOML → [`Rule`], compiled into a [`RuleSet`].
 
+mod embedded;
 mod model;
 mod set;
 

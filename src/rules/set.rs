@@ -3,6 +3,7 @@
 //! never silently approximated.
 use std::time::{Duration, Instant};
 
+use super::embedded::{EmbeddedFile, EMBEDDED_RULES};
 use super::{Rule, RuleFile};
 use crate::engine::{self, Document, Expr};
 use crate::prefilter::{self, Dispatch, Head};
@@ -16,8 +17,6 @@ pub enum RuleOrigin {
     /// The directory named by `TRAILWATCH_EXTRA_RULES` at build time.
     Extra,
 }
-
-include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 /// A rule ready to evaluate.
 #[derive(Debug, Clone)]
@@ -58,33 +57,51 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// The rule files compiled into this binary (`rules/` plus any build-time extra directory).
+    /// The rule files compiled into this binary (`rules/` plus any build-time extra directory):
+    /// the same rules, order and skip reasons as [`RuleSet::from_sources`] on those files, without
+    /// parsing their TOML (done at build time, see `src/rules/embedded.rs`).
     pub fn embedded() -> RuleSet {
-        Self::from_sources(
-            EMBEDDED_RULES
-                .iter()
-                .map(|(origin, name, text)| (*origin, (*name).to_owned(), *text)),
-        )
+        Self::compile(EMBEDDED_RULES.iter().map(|(origin, name, file)| {
+            let compiled = match file {
+                EmbeddedFile::Parsed { maturity, rule } => compile_rule(rule.to_rule(), *maturity),
+                EmbeddedFile::Source(text) => compile_file(text),
+            };
+            (*origin, (*name).to_owned(), compiled)
+        }))
     }
 
     /// Compiles rule files given as (origin, file name, TOML text).
     pub fn from_sources<'a>(
         files: impl IntoIterator<Item = (RuleOrigin, String, &'a str)>,
     ) -> RuleSet {
+        Self::compile(
+            files
+                .into_iter()
+                .map(|(origin, file, text)| (origin, file, compile_file(text))),
+        )
+    }
+
+    /// Builds the set from each file's compile result, in order (`compile_time` includes
+    /// computing them: the iterator is consumed here).
+    fn compile(
+        files: impl Iterator<Item = (RuleOrigin, String, Result<(Rule, Expr), Skip>)>,
+    ) -> RuleSet {
         let start = Instant::now();
         let mut set = RuleSet::default();
+        let (files_hint, _) = files.size_hint();
+        set.rules.reserve(files_hint);
         // rule_id → the file that defined it first (project files come first, so a project rule
         // replaces Elastic's file of the same id from the extra directory).
-        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-        for (origin, file, text) in files {
-            let compiled =
-                compile_file(text).and_then(|(rule, expr)| match seen.get(&rule.rule_id) {
-                    Some(first) => Err((
-                        Some(Box::new(rule)),
-                        format!("duplicate rule_id: {first} defines it and takes precedence"),
-                    )),
-                    None => Ok((rule, expr)),
-                });
+        let mut seen: std::collections::HashMap<String, String> =
+            std::collections::HashMap::with_capacity(files_hint);
+        for (origin, file, compiled) in files {
+            let compiled = compiled.and_then(|(rule, expr)| match seen.get(&rule.rule_id) {
+                Some(first) => Err((
+                    Some(Box::new(rule)),
+                    format!("duplicate rule_id: {first} defines it and takes precedence"),
+                )),
+                None => Ok((rule, expr)),
+            });
             match compiled {
                 Ok((rule, expr)) => {
                     seen.insert(rule.rule_id.clone(), file.clone());
@@ -200,15 +217,19 @@ impl RuleSet {
     }
 }
 
-/// Compiles one rule file, or says why not.
 /// Why a file is skipped: the rule when it parsed that far, and the reason.
 type Skip = (Option<Box<Rule>>, String);
 
+/// Compiles one rule file, or says why not.
 fn compile_file(text: &str) -> Result<(Rule, Expr), Skip> {
-    let file: RuleFile =
+    let RuleFile { metadata, rule } =
         toml::from_str(text).map_err(|e| (None, format!("invalid rule file: {e}")))?;
-    let rule = file.rule;
-    if file.metadata.get("maturity").and_then(|m| m.as_str()) == Some("deprecated") {
+    compile_rule(rule, metadata.get("maturity").and_then(|m| m.as_str()))
+}
+
+/// Compiles a parsed rule whose `[metadata] maturity` is `maturity`, or says why not.
+fn compile_rule(rule: Rule, maturity: Option<&str>) -> Result<(Rule, Expr), Skip> {
+    if maturity == Some("deprecated") {
         return Err((
             Some(Box::new(rule)),
             "deprecated rule (maturity = \"deprecated\")".into(),
