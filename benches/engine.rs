@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
             let mut records = trailwatch::reader::open(black_box(object.as_bytes()));
             let mut n = 0;
             while let Some(Ok(record)) = records.next_record() {
-                set.candidates_with_head(record.head(), record.bytes, &mut candidates);
+                set.candidates_for_record(&record, &mut candidates);
                 n += candidates.len();
             }
             n

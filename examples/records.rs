@@ -20,7 +20,7 @@ fn main() -> std::io::Result<()> {
         };
         n += 1;
         if prefilter {
-            set.candidates_with_head(record.head(), record.bytes, &mut candidates);
+            set.candidates_for_record(&record, &mut candidates);
             parsed += usize::from(!candidates.is_empty());
         }
     }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::detector::{publishable, Detector};
-use crate::scan::{scan_object, scan_object_pipelined, ObjectReport};
+use crate::scan::{scan_object_with, ObjectReport};
 use crate::sink::AlertSink;
 use crate::source::ObjectSource;
 use crate::trigger::{self, ObjectRef};
@@ -117,11 +117,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         // thread beside the evaluation.
         let pipelined = std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2;
         let report = match tokio::task::spawn_blocking(move || {
-            if pipelined {
-                scan_object_pipelined(&name, body, &detector)
-            } else {
-                scan_object(&name, body, &detector)
-            }
+            scan_object_with(&name, body, &detector, pipelined)
         })
         .await
         {

@@ -33,4 +33,4 @@ pub mod trigger;
 pub use config::Config;
 pub use detector::Detector;
 pub use rules::{CompiledRule, RuleSet};
-pub use scan::{scan_object, scan_object_pipelined, ObjectReport};
+pub use scan::{scan_object, scan_object_pipelined, scan_object_with, ObjectReport};

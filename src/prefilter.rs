@@ -145,6 +145,25 @@ impl LiteralMap {
     }
 }
 
+/// A raw record as the text dispatch reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Raw<'a> {
+    pub bytes: &'a [u8],
+    /// Known to hold no backslash (the splitter saw none), so no search for one is needed.
+    /// False: not known.
+    pub escape_free: bool,
+}
+
+impl<'a> Raw<'a> {
+    /// Bytes nothing is known about yet.
+    pub fn new(bytes: &'a [u8]) -> Raw<'a> {
+        Raw {
+            bytes,
+            escape_free: false,
+        }
+    }
+}
+
 /// One rule's constraints, as indices into the catalogue.
 #[derive(Debug, Clone, Default)]
 struct Constraint {
@@ -230,7 +249,7 @@ impl Dispatch {
     /// The candidate rules for a record with these dispatch fields and raw bytes `raw`, in
     /// catalogue order, into `out`. `raw` is `None` when the bytes are not at hand (a record
     /// already parsed): every text-constrained rule is then a candidate.
-    pub fn candidates(&self, head: Head<'_>, raw: Option<&[u8]>, out: &mut Vec<usize>) {
+    pub fn candidates(&self, head: Head<'_>, raw: Option<Raw<'_>>, out: &mut Vec<usize>) {
         out.clear();
         out.extend_from_slice(&self.always);
         if !self.texts.rules.is_empty() {
@@ -513,7 +532,7 @@ mod tests {
         let d = Dispatch::new(rules.iter());
         let cands = |provider, action| {
             let mut out = Vec::new();
-            d.candidates(Head { provider, action }, Some(b"{}"), &mut out);
+            d.candidates(Head { provider, action }, Some(Raw::new(b"{}")), &mut out);
             out
         };
         use Field::*;

@@ -108,6 +108,21 @@ pub fn scan_object_pipelined(
     finish(report, start)
 }
 
+/// [`scan_object_pipelined`] when `pipelined` (a core is free for decompression), else
+/// [`scan_object`].
+pub fn scan_object_with(
+    object: &str,
+    input: impl Read + Send,
+    detector: &Detector,
+    pipelined: bool,
+) -> ObjectReport {
+    if pipelined {
+        scan_object_pipelined(object, input, detector)
+    } else {
+        scan_object(object, input, detector)
+    }
+}
+
 fn finish(mut report: ObjectReport, start: Instant) -> ObjectReport {
     report.millis = start.elapsed().as_millis();
     report
@@ -207,9 +222,7 @@ fn scan_records<R: Read>(
     let mut candidates = Vec::new();
     while let Some(item) = records.next_record() {
         let record = item.and_then(|raw| {
-            detector
-                .rules
-                .candidates_with_head(raw.head(), raw.bytes, &mut candidates);
+            detector.rules.candidates_for_record(&raw, &mut candidates);
             if candidates.is_empty() {
                 return Ok(None);
             }

@@ -2,6 +2,8 @@
 //! raw record (see the module documentation of [`crate::prefilter`]).
 use memchr::memmem::Finder;
 
+use super::Raw;
+
 /// ECS paths whose string values are JSON strings of the CloudTrail record, or substrings of one,
 /// unchanged (`CloudTrailView::any_value`, src/ecs/view.rs: `visit_src` of the source key, or a
 /// choice among such keys). Left out on purpose: constants (`data_stream.dataset`), computed
@@ -88,12 +90,12 @@ impl TextRules {
     }
 
     /// Appends the rules that `raw` (None: bytes not at hand) may make true.
-    pub(super) fn candidates(&self, raw: Option<&[u8]>, out: &mut Vec<usize>) {
+    pub(super) fn candidates(&self, raw: Option<Raw<'_>>, out: &mut Vec<usize>) {
         match raw {
-            Some(raw) if memchr::memchr(b'\\', raw).is_none() => {
+            Some(raw) if raw.escape_free || memchr::memchr(b'\\', raw.bytes).is_none() => {
                 out.extend(self.rules.iter().filter_map(|(rule, ids)| {
                     ids.iter()
-                        .any(|&t| self.finders[t].find(raw).is_some())
+                        .any(|&t| self.finders[t].find(raw.bytes).is_some())
                         .then_some(*rule)
                 }));
             }
@@ -154,7 +156,7 @@ mod tests {
                     provider: Field::Str(b"rds"),
                     action: Field::Missing,
                 },
-                raw.map(str::as_bytes),
+                raw.map(|r| Raw::new(r.as_bytes())),
                 &mut out,
             );
             out
@@ -177,7 +179,7 @@ mod tests {
         let d = Dispatch::new([eq(PROVIDER, "rds"), Expr::True].iter());
         assert_eq!((d.unconstrained(), d.text_constrained()), (1, 0));
         let mut out = Vec::new();
-        d.candidates(Head::UNKNOWN, Some(br#"{"a":"\\"}"#), &mut out);
+        d.candidates(Head::UNKNOWN, Some(Raw::new(br#"{"a":"\\"}"#)), &mut out);
         assert_eq!(out, [0, 1]);
     }
 

@@ -91,6 +91,12 @@ impl<'a> RecordRef<'a> {
             .unwrap_or_else(|| prefilter::scan_head(self.bytes))
     }
 
+    /// True when the splitter saw no backslash in the record (it reads the head only then);
+    /// false when that is not known.
+    pub fn escape_free(&self) -> bool {
+        self.head.is_some()
+    }
+
     /// Parses the record; a parse failure is a [`ReadError::BadRecord`].
     pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
         parse_record(self.index, self.bytes)

@@ -196,19 +196,12 @@ fn walk<S: Simd>(buf: &[u8]) -> Outcome {
             }
         };
         // SAFETY: `walk` is only instantiated with `S` whose features were checked.
-        let (masks, in_string) = unsafe {
-            let masks = S::classify(block);
-            let escaped = find_escaped(masks.backslash, &mut walk.prev_escaped);
-            let quotes = masks.quote & !escaped;
-            (
-                Masks {
-                    quote: quotes,
-                    ..masks
-                },
-                S::prefix_xor(quotes) ^ walk.prev_in_string,
-            )
-        };
-        match walk.block(base, masks, in_string) {
+        let masks = unsafe { S::classify(block) };
+        let escaped = find_escaped(masks.backslash, &mut walk.prev_escaped);
+        let quote = masks.quote & !escaped;
+        // SAFETY: as above.
+        let in_string = unsafe { S::prefix_xor(quote) } ^ walk.prev_in_string;
+        match walk.block(base, Masks { quote, ..masks }, in_string) {
             Step::End(end) => {
                 return Outcome::Found(Scanned {
                     len: base + end + 1,

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use super::embedded::{EmbeddedFile, EMBEDDED_RULES};
 use super::{Rule, RuleFile};
 use crate::engine::{self, Document, Expr};
-use crate::prefilter::{self, Dispatch, Head};
+use crate::prefilter::{self, Dispatch, Head, Raw};
+use crate::reader::RecordRef;
 
 /// Where a rule file came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -160,17 +161,21 @@ impl RuleSet {
     /// unparsed), in catalogue order, into `out`. Empty: no rule can match, the record need not be
     /// parsed. See [`crate::prefilter`].
     pub fn candidates(&self, raw: &[u8], out: &mut Vec<usize>) {
-        self.candidates_with_head(prefilter::scan_head(raw), raw, out);
+        self.dispatch_into(prefilter::scan_head(raw), Some(Raw::new(raw)), out);
     }
 
-    /// [`RuleSet::candidates`] with the dispatch fields already read (by the splitter:
-    /// [`crate::reader::RecordRef::head`], or [`prefilter::scan_head`]); `raw` is the whole
-    /// record (rules constrained by required texts search it).
-    pub fn candidates_with_head(&self, head: Head<'_>, raw: &[u8], out: &mut Vec<usize>) {
-        self.dispatch_into(head, Some(raw), out);
+    /// [`RuleSet::candidates`] for a record from [`crate::reader::Records::next_record`]: the
+    /// splitter already read its dispatch fields and knows whether it holds a backslash, so
+    /// neither is looked for again.
+    pub fn candidates_for_record(&self, record: &RecordRef<'_>, out: &mut Vec<usize>) {
+        let raw = Raw {
+            bytes: record.bytes,
+            escape_free: record.escape_free(),
+        };
+        self.dispatch_into(record.head(), Some(raw), out);
     }
 
-    fn dispatch_into(&self, head: Head<'_>, raw: Option<&[u8]>, out: &mut Vec<usize>) {
+    fn dispatch_into(&self, head: Head<'_>, raw: Option<Raw<'_>>, out: &mut Vec<usize>) {
         if self.dispatch.covers(self.rules.len()) {
             self.dispatch.candidates(head, raw, out);
         } else {

@@ -1,5 +1,5 @@
 //! `trailwatch scan`: the Lambda's engine on local files and S3 prefixes.
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,7 +7,7 @@ use std::sync::mpsc;
 
 use indicatif::ProgressBar;
 use trailwatch::alert::Alert;
-use trailwatch::{scan_object, scan_object_pipelined, Config, Detector, ObjectReport, RuleSet};
+use trailwatch::{scan_object_with, Config, Detector, ObjectReport, RuleSet};
 
 use crate::progress::{Counted, Progress};
 use crate::Format;
@@ -241,20 +241,12 @@ fn scan_files<W: Write>(
         |(path, _), pipelined| {
             let name = path.display().to_string();
             match std::fs::File::open(path) {
-                Ok(f) => scan(&name, Counted::new(f, &bar), rules, pipelined),
+                Ok(f) => scan_object_with(&name, Counted::new(f, &bar), rules, pipelined),
                 Err(e) => ObjectReport::unreadable(&name, e),
             }
         },
         output,
     )
-}
-
-fn scan(name: &str, input: impl Read + Send, rules: &Detector, pipelined: bool) -> ObjectReport {
-    if pipelined {
-        scan_object_pipelined(name, input, rules)
-    } else {
-        scan_object(name, input, rules)
-    }
 }
 
 /// Scans `objects` one per core (a worker takes the next object as soon as it is done with one)
@@ -360,7 +352,7 @@ fn scan_s3<W: Write>(
             |object, pipelined| {
                 let name = object.to_string();
                 match handle.block_on(source.open(object)) {
-                    Ok(body) => scan(&name, Counted::new(body, &bar), rules, pipelined),
+                    Ok(body) => scan_object_with(&name, Counted::new(body, &bar), rules, pipelined),
                     Err(e) => ObjectReport::unreadable(&name, std::io::Error::other(e)),
                 }
             },
