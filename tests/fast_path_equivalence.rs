@@ -60,6 +60,29 @@ fn raw_records(path: &Path) -> Vec<Vec<u8>> {
     }
 }
 
+/// A gzipped object of `records` records from `scripts/gen_events.py bulk`.
+fn bulk_object(name: &str, records: usize) -> Vec<u8> {
+    let out =
+        std::env::temp_dir().join(format!("trailwatch-{name}-{}.json.gz", std::process::id()));
+    let status = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/gen_events.py"
+        ))
+        .args([
+            "bulk",
+            out.to_str().unwrap(),
+            "--records",
+            &records.to_string(),
+        ])
+        .status()
+        .expect("python3 runs scripts/gen_events.py");
+    assert!(status.success());
+    let bytes = fs::read(&out).unwrap();
+    let _ = fs::remove_file(&out);
+    bytes
+}
+
 fn corpus() -> Vec<Vec<u8>> {
     let mut paths = Vec::new();
     files(
@@ -68,20 +91,13 @@ fn corpus() -> Vec<Vec<u8>> {
     );
     files(&Path::new(SHARED).join("samples/rds"), &mut paths);
     files(Path::new(EVENTS), &mut paths);
-    let bulk =
-        std::env::temp_dir().join(format!("trailwatch-equiv-{}.json.gz", std::process::id()));
-    let status = std::process::Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/gen_events.py"
-        ))
-        .args(["bulk", bulk.to_str().unwrap(), "--records", "3000"])
-        .status()
-        .expect("python3 runs scripts/gen_events.py");
-    assert!(status.success());
-    paths.push(bulk.clone());
-    let records: Vec<_> = paths.iter().flat_map(|p| raw_records(p)).collect();
-    let _ = fs::remove_file(bulk);
+    let mut records: Vec<_> = paths.iter().flat_map(|p| raw_records(p)).collect();
+    let bulk = bulk_object("equiv", 3000);
+    records.extend(
+        trailwatch::reader::open(&bulk[..])
+            .filter_map(Result::ok)
+            .map(|r| r.bytes),
+    );
     assert!(records.len() > 5000, "{} records", records.len());
     records
 }
@@ -518,18 +534,7 @@ fn scan_reports_the_slow_path_alerts() {
 /// report the same error.
 #[test]
 fn pipelined_scan_reports_damage_like_the_single_threaded_one() {
-    let out = std::env::temp_dir().join(format!("trailwatch-trunc-{}.json.gz", std::process::id()));
-    let status = std::process::Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/gen_events.py"
-        ))
-        .args(["bulk", out.to_str().unwrap(), "--records", "20000"])
-        .status()
-        .expect("python3 runs scripts/gen_events.py");
-    assert!(status.success());
-    let bytes = fs::read(&out).unwrap();
-    let _ = fs::remove_file(&out);
+    let bytes = bulk_object("trunc", 20000);
     let cut = &bytes[..bytes.len() * 2 / 3];
     let detector = Detector::new(RuleSet::embedded());
     let single = scan_object("t", cut, &detector);
