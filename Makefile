@@ -9,7 +9,7 @@ export MOTO_SERVER := $(abspath $(MOTO))
 
 ## demo: scan the bundled sample CloudTrail objects and print the alerts (no AWS account needed)
 demo:
-	$(CARGO) run --quiet --no-default-features --bin trailwatch -- scan events/cloudtrail
+	$(CARGO) run --quiet --no-default-features --features cli --bin trailwatch -- scan events/cloudtrail
 
 ## test: unit, integration, differential and end-to-end (moto) tests
 test: $(MOTO)

@@ -20,7 +20,7 @@ DIR=${BENCH_DIR:-/tmp/trailwatch-bench}
 mkdir -p "$DIR"
 
 echo "building (release, no aws feature)..." >&2
-cargo build --quiet --release --no-default-features --bin trailwatch --example gunzip
+cargo build --quiet --release --no-default-features --features cli --bin trailwatch --example gunzip
 BIN=target/release/trailwatch
 GUNZIP=target/release/examples/gunzip
 

@@ -7,10 +7,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 
-use crate::detector::{Detector, DetectorError};
+use crate::detect::{Detector, DetectorError};
 use crate::handler::Handler;
 use crate::rules::RuleSet;
-use crate::sink::SnsSink;
+use crate::sink::SnsPublisher;
 use crate::source::S3Source;
 use crate::Config;
 
@@ -28,11 +28,53 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
+/// An SDK error in one line: service, error code, message and request id for an error AWS
+/// returned; the kind of failure and its causes otherwise (never the raw HTTP response).
+pub fn error_line<E, R>(service: &str, error: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_s3::error::SdkError;
+    match error {
+        SdkError::ServiceError(e) => {
+            let err = e.err();
+            let mut line = format!("{service}: {}", err.code().unwrap_or("error"));
+            if let Some(message) = err.message() {
+                line.push_str(&format!(": {message}"));
+            }
+            if let Some(id) = err.meta().extra("aws_request_id") {
+                line.push_str(&format!(" (request id {id})"));
+            }
+            line
+        }
+        other => {
+            let kind = match other {
+                SdkError::ConstructionFailure(_) => "request not built",
+                SdkError::TimeoutError(_) => "timed out",
+                SdkError::DispatchFailure(_) => "cannot reach the endpoint",
+                SdkError::ResponseError(_) => "unreadable response",
+                _ => "failed",
+            };
+            // The causes, joined on one line.
+            let mut causes = Vec::new();
+            let mut source = std::error::Error::source(other);
+            while let Some(e) = source {
+                causes.push(e.to_string().replace('\n', " "));
+                source = e.source();
+            }
+            format!("{service}: {kind}: {}", causes.join(": "))
+        }
+    }
+}
+
 /// Why the handler could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     #[error("ALERT_TOPIC_ARN is not set: the SNS topic to publish alerts to is required")]
     MissingTopic,
+    #[error("ALERT_TOPIC_ARN={0:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")]
+    BadTopic(String),
     #[error(transparent)]
     Detector(#[from] DetectorError),
 }
@@ -41,16 +83,28 @@ pub enum SetupError {
 pub async fn handler(
     config: Config,
     rules: RuleSet,
-) -> Result<Handler<S3Source, SnsSink>, SetupError> {
+) -> Result<Handler<S3Source, SnsPublisher>, SetupError> {
     let topic = config.topic_arn.clone().ok_or(SetupError::MissingTopic)?;
+    if !is_topic_arn(&topic) {
+        return Err(SetupError::BadTopic(topic));
+    }
     let detector = Arc::new(Detector::from_config(rules, &config)?);
     let sdk = sdk_config().await;
-    Ok(Handler {
-        source: S3Source::new(aws_sdk_s3::Client::new(&sdk)),
-        sink: SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic),
+    Ok(Handler::new(
+        S3Source::new(aws_sdk_s3::Client::new(&sdk)),
+        SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic),
         detector,
         config,
-    })
+    ))
+}
+
+/// `arn:PARTITION:sns:REGION:ACCOUNT:NAME` with every part present.
+pub fn is_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "sns", region, account, name]
+        if partition.starts_with("aws") && !region.is_empty()
+            && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+            && !name.is_empty())
 }
 
 /// Compiles the embedded rules and logs the count and how long it took.

@@ -16,7 +16,13 @@ pub struct Config {
     pub exceptions_file: Option<String>,
     /// `EXCEPTIONS_TOML`: exceptions as inline TOML (e.g. from a stack parameter), also added.
     pub exceptions_toml: Option<String>,
+    /// `DEADLINE_MARGIN_SECONDS`: no new object is started when less than this remains before
+    /// the invocation's deadline (default 15).
+    pub deadline_margin_seconds: u64,
 }
+
+/// Default for [`Config::deadline_margin_seconds`]: time to scan and publish one more object.
+pub const DEFAULT_DEADLINE_MARGIN_SECONDS: u64 = 15;
 
 impl Default for Config {
     fn default() -> Self {
@@ -26,6 +32,7 @@ impl Default for Config {
             publish_building_blocks: false,
             exceptions_file: None,
             exceptions_toml: None,
+            deadline_margin_seconds: DEFAULT_DEADLINE_MARGIN_SECONDS,
         }
     }
 }
@@ -59,6 +66,13 @@ impl Config {
                 name: "MAX_ALERTS_PER_RULE",
                 value: v.clone(),
                 reason: "expected a whole number (0 = no limit)",
+            })?;
+        }
+        if let Some(v) = nonempty("DEADLINE_MARGIN_SECONDS") {
+            config.deadline_margin_seconds = v.trim().parse().map_err(|_| ConfigError {
+                name: "DEADLINE_MARGIN_SECONDS",
+                value: v.clone(),
+                reason: "expected a whole number of seconds",
             })?;
         }
         if let Some(v) = nonempty("PUBLISH_BUILDING_BLOCKS") {

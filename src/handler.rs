@@ -1,19 +1,22 @@
-//! The Lambda handler, over the [`ObjectSource`] and [`AlertSink`] traits (testable without AWS).
+//! The Lambda handler, over the [`ObjectSource`] and [`Publisher`] traits (testable without AWS).
 //!
 //! Every object in the payload is processed even when another fails. A failed object — not
 //! fetched, not read to its end, or its alerts not all published — fails the invocation (direct
 //! S3, SNS, EventBridge: Lambda retries the event) or is reported in `batchItemFailures` (SQS:
 //! only those messages are redriven). Alerts found before a failure are still published; ids are
 //! deterministic, so a retry republishes the same alerts with the same ids.
+//!
+//! Alerts stream from the scan to SNS ten at a time ([`Batcher`]) through the per-object policy
+//! ([`FloodControl`]): memory does not grow with the number of matches.
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::config::Config;
-use crate::detector::{publishable, Detector};
-use crate::scan::{scan_object_with, ObjectReport};
-use crate::sink::AlertSink;
-use crate::source::ObjectSource;
+use crate::detect::{process_object, Detector, FloodControl, ObjectReport, Policy};
+use crate::sink::{Batcher, Publisher};
+use crate::source::{is_digest_key, ObjectSource};
 use crate::trigger::{self, ObjectRef};
 
 /// Why an invocation failed.
@@ -27,11 +30,11 @@ pub enum HandlerError {
 }
 
 /// The handler and what it holds across invocations.
-pub struct Handler<S, K> {
-    pub source: S,
-    pub sink: K,
-    pub detector: Arc<Detector>,
-    pub config: Config,
+pub struct Handler<S, P> {
+    source: S,
+    publisher: Arc<P>,
+    detector: Arc<Detector>,
+    config: Config,
 }
 
 /// The result of one object.
@@ -39,35 +42,80 @@ pub struct Handler<S, K> {
 pub struct ObjectOutcome {
     pub object: ObjectRef,
     pub report: Option<ObjectReport>,
+    /// Alerts published (individual alerts and flood summaries).
     pub published: usize,
     /// Set when the object must be retried.
     pub failure: Option<String>,
 }
 
-impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
-    /// Handles one Lambda payload; returns the response document.
+impl ObjectOutcome {
+    fn new(object: &ObjectRef) -> Self {
+        ObjectOutcome {
+            object: object.clone(),
+            report: None,
+            published: 0,
+            failure: None,
+        }
+    }
+}
+
+impl<S: ObjectSource, P: Publisher + 'static> Handler<S, P> {
+    pub fn new(source: S, publisher: P, detector: Arc<Detector>, config: Config) -> Self {
+        Handler {
+            source,
+            publisher: Arc::new(publisher),
+            detector,
+            config,
+        }
+    }
+
+    /// The configuration the handler runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Handles one Lambda payload without a deadline; returns the response document.
     pub async fn handle(&self, payload: &Value) -> Result<Value, HandlerError> {
+        self.handle_until(payload, None).await
+    }
+
+    /// Handles one Lambda payload. With a `deadline` (the Lambda context's), no new object is
+    /// started when less than the configured margin remains: under SQS the objects not started
+    /// are reported in `batchItemFailures` (so a timeout never loses the partial-failure
+    /// report); otherwise the invocation fails and Lambda retries the event.
+    pub async fn handle_until(
+        &self,
+        payload: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<Value, HandlerError> {
         let batch = trigger::parse(payload)?;
+        let margin = Duration::from_secs(self.config.deadline_margin_seconds);
         let mut outcomes = Vec::with_capacity(batch.objects.len());
         for object in &batch.objects {
+            let late =
+                deadline.is_some_and(|d| d.saturating_duration_since(Instant::now()) < margin);
+            if late {
+                tracing::warn!(bucket = %object.bucket, key = %object.key, "not started: the invocation's deadline is near");
+                let mut outcome = ObjectOutcome::new(object);
+                outcome.failure = Some(format!(
+                    "{object}: not started, the invocation's deadline is near"
+                ));
+                outcomes.push(outcome);
+                continue;
+            }
             outcomes.push(self.process(object).await);
         }
         let failures: Vec<&ObjectOutcome> =
             outcomes.iter().filter(|o| o.failure.is_some()).collect();
         if batch.from_sqs {
-            let mut ids: Vec<String> = batch
-                .bad_messages
-                .iter()
-                .map(|(id, _)| id.clone())
-                .collect();
+            let mut ids: Vec<String> = Vec::new();
             for (id, reason) in &batch.bad_messages {
                 tracing::error!(message_id = %id, error = %reason, "unusable SQS message");
+                ids.push(id.clone());
             }
-            for f in &failures {
-                if let Some(id) = &f.object.message_id {
-                    if !ids.contains(id) {
-                        ids.push(id.clone());
-                    }
+            for id in failures.iter().filter_map(|f| f.object.message_id.as_ref()) {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
                 }
             }
             let items: Vec<Value> = ids
@@ -90,14 +138,9 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         }))
     }
 
-    /// Fetches, scans and publishes one object.
+    /// Fetches one object, scans it and publishes its alerts as they are found.
     pub async fn process(&self, object: &ObjectRef) -> ObjectOutcome {
-        let mut outcome = ObjectOutcome {
-            object: object.clone(),
-            report: None,
-            published: 0,
-            failure: None,
-        };
+        let mut outcome = ObjectOutcome::new(object);
         if is_digest_key(&object.key) {
             tracing::info!(bucket = %object.bucket, key = %object.key, "skipping CloudTrail digest object");
             return outcome;
@@ -111,44 +154,38 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             }
         };
         let detector = Arc::clone(&self.detector);
+        let publisher = Arc::clone(&self.publisher);
+        let policy = Policy::publishing(&self.config);
+        let runtime = tokio::runtime::Handle::current();
         let name = object.to_string();
-        // Decompression and evaluation are CPU work on a blocking read: off the async runtime.
-        // With a second vCPU (Lambda gives two from 1,769 MB), decompression runs on its own
-        // thread beside the evaluation.
+        // Decompression and evaluation are CPU work on a blocking read: off the async runtime,
+        // which the publishes go back to. With a second vCPU (Lambda gives two from 1,769 MB),
+        // decompression runs on its own thread beside the evaluation.
         let pipelined = std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2;
-        let report = match tokio::task::spawn_blocking(move || {
-            scan_object_with(&name, body, &detector, pipelined)
+        let scanned = tokio::task::spawn_blocking(move || {
+            let mut sink = FloodControl::new(policy, Batcher::new(runtime, publisher));
+            let report = process_object(&name, body, &detector, &mut sink, pipelined);
+            let counts = sink.counts;
+            (report, counts, sink.into_inner().published)
         })
-        .await
-        {
-            Ok(report) => report,
+        .await;
+        let (report, counts, published) = match scanned {
+            Ok(scanned) => scanned,
             Err(e) => {
                 outcome.failure = Some(format!("{object}: scan task failed: {e}"));
                 return outcome;
             }
         };
-        if let Some(e) = &report.error {
-            outcome.failure = Some(format!("{object}: {e}"));
-        }
-        let alerts = publishable(&report.alerts, &self.config);
-        if !alerts.is_empty() {
-            match self.sink.publish(&alerts).await {
-                Ok(()) => outcome.published = alerts.len(),
-                Err(e) => {
-                    let msg = format!("{object}: {e}");
-                    outcome.failure = Some(match outcome.failure.take() {
-                        Some(prev) => format!("{prev}; {msg}"),
-                        None => msg,
-                    });
-                }
-            }
-        }
+        outcome.published = published;
+        outcome.failure = report.failure();
         tracing::info!(
             bucket = %object.bucket,
             key = %object.key,
             records = report.records,
-            alerts = report.alerts.len(),
-            published = outcome.published,
+            alerts = report.alerts,
+            published,
+            suppressed = counts.suppressed,
+            summaries = counts.summaries,
             skipped = report.bad_records,
             digest = report.digest,
             bytes = report.bytes,
@@ -159,9 +196,4 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         outcome.report = Some(report);
         outcome
     }
-}
-
-/// CloudTrail digest files live under `CloudTrail-Digest/` (`..._CloudTrail-Digest_...json.gz`).
-pub fn is_digest_key(key: &str) -> bool {
-    key.contains("/CloudTrail-Digest/") || key.contains("_CloudTrail-Digest_")
 }

@@ -8,14 +8,16 @@
 //! - [`ecs`] presents each record as the ECS document Elastic's pipeline would make;
 //! - [`engine`] evaluates the predicate IR that [`kql`] and [`eql`] queries lower to;
 //! - [`rules`] compiles the rule files compiled into the binary;
-//! - [`alert`] builds and renders alerts; [`sink`] publishes them (SNS, memory);
-//! - [`scan`] runs one object end to end; [`handler`] is the Lambda handler.
+//! - [`detect`] runs one record ([`Detector::detect_record`]) and one object
+//!   ([`process_object`]) end to end, with the per-object publishing policy;
+//! - [`alert`] builds and renders alerts; [`sink`] takes them as they are found (SNS batches,
+//!   stdout, memory); [`handler`] is the Lambda handler.
 
 pub mod alert;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod config;
-pub mod detector;
+pub mod detect;
 pub mod ecs;
 pub mod engine;
 pub mod eql;
@@ -25,12 +27,10 @@ pub mod kql;
 pub mod prefilter;
 pub mod reader;
 pub mod rules;
-pub mod scan;
 pub mod sink;
 pub mod source;
 pub mod trigger;
 
 pub use config::Config;
-pub use detector::Detector;
+pub use detect::{process_object, scan_collect, scan_collect_pipelined, Detector, ObjectReport};
 pub use rules::{CompiledRule, RuleSet};
-pub use scan::{scan_object, scan_object_pipelined, scan_object_with, ObjectReport};

@@ -201,7 +201,17 @@ fn golden_flood_summary() {
             alert_for(&rule, &record)
         })
         .collect();
-    let out = alert::flood_control(alerts, alert::DEFAULT_PER_RULE_LIMIT);
+    let policy = trailwatch::detect::Policy {
+        max_per_rule: Some(trailwatch::detect::DEFAULT_PER_RULE_LIMIT),
+        building_blocks: true,
+    };
+    let mut sink =
+        trailwatch::detect::FloodControl::new(policy, trailwatch::sink::Collector::default());
+    for a in alerts {
+        trailwatch::sink::AlertSink::send(&mut sink, a).unwrap();
+    }
+    trailwatch::sink::AlertSink::end_object(&mut sink).unwrap();
+    let out = sink.into_inner().alerts;
     assert_eq!(out.len(), 21);
     golden_all("flood_summary", &out[20]);
 }

@@ -15,14 +15,15 @@ use robust::{
     DETECTOR, EXPORT_RULE,
 };
 use serde_json::json;
+use trailwatch::detect::Collected;
 use trailwatch::reader::{ReadError, MAX_RECORD_BYTES};
-use trailwatch::{scan_object, ObjectReport};
+use trailwatch::scan_collect;
 
-fn scan(name: &str, bytes: &[u8]) -> ObjectReport {
-    scan_object(name, bytes, &DETECTOR)
+fn scan(name: &str, bytes: &[u8]) -> Collected {
+    scan_collect(name, bytes, &DETECTOR)
 }
 
-fn error_text(report: &ObjectReport) -> String {
+fn error_text(report: &Collected) -> String {
     report
         .error
         .as_ref()
@@ -340,7 +341,7 @@ static ALLOCATOR: Counting = Counting;
 /// Scans an object generated record by record as the reader asks (never held whole): a small
 /// export record, then quiet records whose `s3Prefix` has the given sizes, then another export.
 /// Returns the scanning thread's peak live allocation and the report.
-fn peak_scanning(pads: &[usize]) -> (usize, ObjectReport) {
+fn peak_scanning(pads: &[usize]) -> (usize, Collected) {
     // Built before measuring, handed over (and dropped) one by one: the generator's own
     // allocations are not the scanner's.
     let records: Vec<Vec<u8>> = std::iter::once(None)
@@ -378,7 +379,7 @@ fn peak_scanning(pads: &[usize]) -> (usize, ObjectReport) {
         done: false,
         total: &mut total,
     };
-    let report = scan_object("generated", input, &DETECTOR);
+    let report = scan_collect("generated", input, &DETECTOR);
     let peak = PEAK.with(Cell::get).saturating_sub(before);
     assert_eq!(report.bytes, total);
     (peak, report)
@@ -417,7 +418,7 @@ fn memory_is_bounded_by_the_largest_record_not_the_object() {
 
 /// Records produced one at a time by `next`, framed as a CloudTrail object.
 struct OnDemand<'a> {
-    next: &'a mut dyn FnMut() -> Option<Vec<u8>>,
+    next: &'a mut (dyn FnMut() -> Option<Vec<u8>> + Send),
     buf: std::io::Cursor<Vec<u8>>,
     pending: Option<Vec<u8>>,
     first: bool,

@@ -9,11 +9,11 @@ use std::path::Path;
 
 use common::moto::{Moto, TopicTap};
 use serde_json::Value;
-use trailwatch::detector::publishable;
+use trailwatch::detect::{FloodControl, Policy};
 use trailwatch::handler::Handler;
-use trailwatch::sink::SnsSink;
+use trailwatch::sink::{Collector, SnsPublisher};
 use trailwatch::source::S3Source;
-use trailwatch::{scan_object, Config, Detector, RuleSet};
+use trailwatch::{process_object, Config, Detector, RuleSet};
 
 const BUCKET: &str = "trailwatch-demo-trail";
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/events/cloudtrail");
@@ -49,16 +49,18 @@ fn expected_ids(keys: &[&str]) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for key in keys {
         let file = std::fs::File::open(Path::new(ROOT).join(key)).expect("demo object");
-        let report = scan_object(key, file, &detector);
+        let mut sink =
+            FloodControl::new(Policy::publishing(&Config::default()), Collector::default());
+        let report = process_object(key, file, &detector, &mut sink, false);
         assert!(report.error.is_none(), "{:?}", report.error);
-        for alert in publishable(&report.alerts, &Config::default()) {
+        for alert in sink.into_inner().alerts {
             ids.insert(alert.uuid().to_owned());
         }
     }
     ids
 }
 
-async fn setup(moto: &Moto, topic: &str) -> (TopicTap, Handler<S3Source, SnsSink>) {
+async fn setup(moto: &Moto, topic: &str) -> (TopicTap, Handler<S3Source, SnsPublisher>) {
     let sdk = moto.sdk_config().await;
     let tap = TopicTap::new(&sdk, topic).await;
     for key in demo_keys() {
@@ -158,12 +160,13 @@ async fn sqs_reports_only_the_failed_messages() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sqs_messages_whose_alerts_cannot_be_published_are_retried() {
     let moto = Moto::start();
-    let (_tap, mut handler) = setup(&moto, "tw-sqs-nopublish").await;
-    let sdk = moto.sdk_config().await;
-    handler.sink = SnsSink::new(
-        aws_sdk_sns::Client::new(&sdk),
-        "arn:aws:sns:us-east-1:123456789012:missing-topic",
-    );
+    let (_tap, _) = setup(&moto, "tw-sqs-nopublish").await;
+    let handler = moto
+        .handler(
+            "arn:aws:sns:us-east-1:123456789012:missing-topic",
+            RuleSet::embedded(),
+        )
+        .await;
     let response = handler.handle(&payload("sqs.json")).await.expect("report");
     let failed: BTreeSet<String> = response["batchItemFailures"]
         .as_array()

@@ -18,7 +18,7 @@ use trailwatch::ecs::CloudTrailView;
 use trailwatch::engine::{required_equalities, required_texts, Document};
 use trailwatch::prefilter::{is_verbatim, VERBATIM_PATHS};
 use trailwatch::rules::RuleSet;
-use trailwatch::{scan_object, scan_object_pipelined, Detector};
+use trailwatch::{scan_collect, scan_collect_pipelined, Detector};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
 const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/events/cloudtrail");
@@ -504,7 +504,7 @@ fn scan_reports_the_slow_path_alerts() {
             let record = raw.parse().unwrap();
             want.extend(slow_ids(&detector.rules, &record));
         }
-        let ids = |r: &trailwatch::ObjectReport| -> Vec<String> {
+        let ids = |r: &trailwatch::detect::Collected| -> Vec<String> {
             r.alerts
                 .iter()
                 .map(|a| {
@@ -516,8 +516,8 @@ fn scan_reports_the_slow_path_alerts() {
                 .collect()
         };
         let name = path.display().to_string();
-        let single = scan_object(&name, &bytes[..], &detector);
-        let piped = scan_object_pipelined(&name, &bytes[..], &detector);
+        let single = scan_collect(&name, &bytes[..], &detector);
+        let piped = scan_collect_pipelined(&name, &bytes[..], &detector);
         assert!(single.error.is_none() && piped.error.is_none(), "{name}");
         assert_eq!(ids(&single), want, "{name}");
         assert_eq!(ids(&piped), want, "{name}");
@@ -537,9 +537,9 @@ fn pipelined_scan_reports_damage_like_the_single_threaded_one() {
     let bytes = bulk_object("trunc", 20000);
     let cut = &bytes[..bytes.len() * 2 / 3];
     let detector = Detector::new(RuleSet::embedded());
-    let single = scan_object("t", cut, &detector);
-    let piped = scan_object_pipelined("t", cut, &detector);
-    let err = |r: &trailwatch::ObjectReport| r.error.as_ref().map(ToString::to_string);
+    let single = scan_collect("t", cut, &detector);
+    let piped = scan_collect_pipelined("t", cut, &detector);
+    let err = |r: &trailwatch::detect::Collected| r.error.as_ref().map(ToString::to_string);
     assert!(single.error.is_some());
     assert_eq!(err(&single), err(&piped));
     assert!(single.records > 10_000, "{}", single.records);

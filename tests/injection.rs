@@ -1,4 +1,4 @@
-//! Hostile CloudTrail objects end to end: bytes → `scan_object` → the SNS publish every
+//! Hostile CloudTrail objects end to end: bytes → `scan_collect` → the SNS publish every
 //! subscriber gets. Attacker text (user agent, parameters, identity) cannot make Slack mentions,
 //! links or formatting, nor extra email header lines; secret-looking parameters CloudTrail did not
 //! redact never leave in any rendering. (Renderer-level cases live with the alert module's tests.)
@@ -9,7 +9,7 @@ mod robust;
 use robust::{export_record, gzip, object, DETECTOR, EXPORT_RULE};
 use serde_json::{json, Value};
 use trailwatch::alert::{self, Alert};
-use trailwatch::scan_object;
+use trailwatch::scan_collect;
 
 const SLACK: [&str; 6] = [
     "<!channel>",
@@ -50,7 +50,7 @@ fn hostile_object() -> Vec<u8> {
 }
 
 fn hostile_alert() -> Alert {
-    let report = scan_object("hostile.json.gz", &hostile_object()[..], &DETECTOR);
+    let report = scan_collect("hostile.json.gz", &hostile_object()[..], &DETECTOR);
     assert!(!report.failed(), "{report:?}");
     let mut alerts: Vec<Alert> = report
         .alerts

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    let report = trailwatch::scan_object("fuzz", data, &common::DETECTOR);
+    let report = trailwatch::scan_collect("fuzz", data, &common::DETECTOR);
     for alert in &report.alerts {
         let message = trailwatch::alert::sns_message(alert);
         assert!(message.size() <= trailwatch::alert::SNS_MAX_BYTES);

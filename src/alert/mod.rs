@@ -3,7 +3,7 @@
 //! An [`Alert`] is built from a rule and the event it matched ([`Alert::new`]); its id derives
 //! from (rule_id, eventID), so a retried object republishes the same ids. Secrets in request
 //! parameters are redacted when the alert is built, so no rendering can leak them.
-//! [`flood_control`] caps the alerts per rule and object, [`Exceptions`] drops known activity,
+//! [`Exceptions`] drops known activity,
 //! and [`sns_message`] renders one publish for every subscriber: the alert JSON (`default`, SQS,
 //! Lambda), email text ([`subject`], [`body`]) and an AWS Chatbot notification ([`chatbot`]),
 //! within SNS's 256 KiB.
@@ -11,7 +11,6 @@
 mod date;
 mod exceptions;
 mod fields;
-mod flood;
 mod links;
 mod markdown;
 mod model;
@@ -24,7 +23,6 @@ mod text;
 
 pub use date::{Date, DateError};
 pub use exceptions::{Exception, ExceptionError, Exceptions};
-pub use flood::{flood_control, DEFAULT_PER_RULE_LIMIT};
 pub use markdown::to_plain_text as markdown_to_text;
 pub use model::{key, uuid_v5, Alert};
 pub use redact::{is_secret_name, REDACTED};

@@ -135,18 +135,23 @@ impl RuleSet {
     /// The rules whose query matches `doc`: only the candidates for its `event.provider` and
     /// `event.action` are evaluated (same result as [`RuleSet::matches_document_slow`]).
     pub fn matches_document<'s>(&'s self, doc: &dyn Document) -> Vec<&'s CompiledRule> {
-        let (provider, action) = prefilter::head_of_document(doc);
         let mut candidates = Vec::new();
-        // No raw bytes here: every rule with required texts is a candidate.
+        self.document_candidates(doc, &mut candidates);
+        self.matches_candidates(&candidates, doc)
+    }
+
+    /// The indices of the rules that could match `doc` (by its `event.provider` and
+    /// `event.action`; with no raw bytes, every rule with required texts is a candidate).
+    pub fn document_candidates(&self, doc: &dyn Document, out: &mut Vec<usize>) {
+        let (provider, action) = prefilter::head_of_document(doc);
         self.dispatch_into(
             Head {
                 provider: provider.as_field(),
                 action: action.as_field(),
             },
             None,
-            &mut candidates,
+            out,
         );
-        self.matches_candidates(&candidates, doc)
     }
 
     /// Every rule evaluated on `doc`: the reference the dispatch is tested against.

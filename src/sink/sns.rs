@@ -3,7 +3,7 @@
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
 
-use super::{AlertSink, SinkError};
+use super::{Publisher, SinkError};
 use crate::alert::{sns_message, Alert, SnsMessage};
 
 /// SNS accepts at most 10 entries per PublishBatch…
@@ -15,14 +15,14 @@ const ATTEMPTS: usize = 3;
 
 /// Publishes alerts to one SNS topic.
 #[derive(Debug, Clone)]
-pub struct SnsSink {
+pub struct SnsPublisher {
     client: Client,
     topic_arn: String,
 }
 
-impl SnsSink {
+impl SnsPublisher {
     pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
-        SnsSink {
+        SnsPublisher {
             client,
             topic_arn: topic_arn.into(),
         }
@@ -58,7 +58,7 @@ fn entry(id: usize, m: &SnsMessage) -> Result<PublishBatchRequestEntry, String> 
         .map_err(|e| e.to_string())
 }
 
-impl AlertSink for SnsSink {
+impl Publisher for SnsPublisher {
     async fn publish(&self, alerts: &[Alert]) -> Result<(), SinkError> {
         let messages: Vec<SnsMessage> = alerts.iter().map(sns_message).collect();
         // Group by count and size.
@@ -84,7 +84,7 @@ impl AlertSink for SnsSink {
             for attempt in 1..=ATTEMPTS {
                 let entries: Result<Vec<_>, _> =
                     pending.iter().map(|&i| entry(i, &messages[i])).collect();
-                let entries = entries.map_err(|reason| SinkError {
+                let entries = entries.map_err(|reason| SinkError::Publish {
                     failed: alerts.len(),
                     total: alerts.len(),
                     reason,
@@ -121,7 +121,7 @@ impl AlertSink for SnsSink {
             failed += pending.len();
         }
         if failed > 0 {
-            return Err(SinkError {
+            return Err(SinkError::Publish {
                 failed,
                 total: alerts.len(),
                 reason: last_reason,

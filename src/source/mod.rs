@@ -16,6 +16,12 @@ pub struct SourceError {
     pub reason: String,
 }
 
+/// CloudTrail digest files live under `CloudTrail-Digest/` (`..._CloudTrail-Digest_...json.gz`):
+/// hourly signatures, not events.
+pub fn is_digest_key(key: &str) -> bool {
+    key.contains("/CloudTrail-Digest/") || key.contains("_CloudTrail-Digest_")
+}
+
 /// A readable object body (streamed; not held in memory whole).
 pub type Body = Box<dyn Read + Send>;
 

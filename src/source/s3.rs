@@ -22,6 +22,38 @@ impl S3Source {
     }
 }
 
+impl S3Source {
+    /// The CloudTrail log objects under `s3://bucket/prefix`, in key order (CloudTrail keys sort
+    /// by delivery time), digest objects left out.
+    pub async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, SourceError> {
+        let mut objects = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| SourceError {
+                object: format!("s3://{bucket}/{prefix}"),
+                reason: format!("cannot list: {}", crate::aws::error_line("S3", &e)),
+            })?;
+            objects.extend(page.contents().iter().filter_map(|o| {
+                let key = o.key()?;
+                (!super::is_digest_key(key)).then(|| ObjectRef {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    size: o.size().and_then(|n| u64::try_from(n).ok()),
+                    message_id: None,
+                })
+            }));
+        }
+        objects.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(objects)
+    }
+}
+
 impl ObjectSource for S3Source {
     async fn open(&self, object: &ObjectRef) -> Result<Body, SourceError> {
         let out = self
@@ -33,7 +65,7 @@ impl ObjectSource for S3Source {
             .await
             .map_err(|e| SourceError {
                 object: object.to_string(),
-                reason: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+                reason: crate::aws::error_line("S3", &e),
             })?;
         let mut body = out.body;
         let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(CHANNEL_CHUNKS);

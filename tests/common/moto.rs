@@ -80,14 +80,15 @@ impl Moto {
         &self,
         topic_arn: &str,
         rules: trailwatch::RuleSet,
-    ) -> trailwatch::handler::Handler<trailwatch::source::S3Source, trailwatch::sink::SnsSink> {
+    ) -> trailwatch::handler::Handler<trailwatch::source::S3Source, trailwatch::sink::SnsPublisher>
+    {
         let sdk = self.sdk_config().await;
-        trailwatch::handler::Handler {
-            source: trailwatch::source::S3Source::new(self.s3().await),
-            sink: trailwatch::sink::SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic_arn),
-            detector: std::sync::Arc::new(trailwatch::Detector::new(rules)),
-            config: trailwatch::Config::default(),
-        }
+        trailwatch::handler::Handler::new(
+            trailwatch::source::S3Source::new(self.s3().await),
+            trailwatch::sink::SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic_arn),
+            std::sync::Arc::new(trailwatch::Detector::new(rules)),
+            trailwatch::Config::default(),
+        )
     }
 
     /// Creates `bucket` if needed and puts one object in it.

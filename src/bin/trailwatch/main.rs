@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod matching;
+mod output;
 mod progress;
 mod rules_cmd;
 mod scan_cmd;

@@ -1,16 +1,18 @@
-//! Scanning one object: reader → records → ECS view → rules → alerts, with a report of what was
-//! read, skipped and failed. Shared by the CLI and the Lambda handler.
+//! One object's path: bytes → reader → records → [`Detector::detect_record`] → sink, with a
+//! report of what was read, skipped and failed. The one path of the Lambda handler and
+//! `trailwatch scan` (local files and S3 alike).
 //!
 //! A record is parsed only when some rule is a candidate for it (see [`crate::prefilter`]);
-//! memory is one decompression buffer plus the record being evaluated, whatever the object size.
+//! alerts go to the sink as they are found. Memory is one decompression buffer plus the record
+//! being evaluated, whatever the object's size and number of matches.
 use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
+use super::{DetectError, Detector, Verdict};
 use crate::alert::Alert;
-use crate::detector::Detector;
-use crate::ecs::CloudTrailView;
 use crate::reader::{self, ReadError, Records};
+use crate::sink::{AlertSink, Collector, SinkError};
 
 /// At most this many bad-record messages are kept per object (all are counted).
 const KEEP_BAD_RECORD_MESSAGES: usize = 10;
@@ -34,11 +36,15 @@ pub struct ObjectReport {
     pub bad_records: usize,
     /// The first few bad-record messages.
     pub bad_record_messages: Vec<String>,
-    pub alerts: Vec<Alert>,
+    /// Alerts found (handed to the sink, before its policy).
+    pub alerts: usize,
     /// Matches dropped by an exception.
     pub excepted: usize,
-    /// Set when the object could not be read to its end (alerts found before the damage are kept).
+    /// Set when the object could not be read to its end (alerts found before the damage were
+    /// sent).
     pub error: Option<ReadError>,
+    /// Set when the sink failed (a publish, or writing the output): the object must be retried.
+    pub sink_error: Option<SinkError>,
     /// A CloudTrail digest object: no events, not an error.
     pub digest: bool,
     /// Decompressed JSON bytes read.
@@ -55,9 +61,10 @@ impl ObjectReport {
             prefiltered: 0,
             bad_records: 0,
             bad_record_messages: Vec::new(),
-            alerts: Vec::new(),
+            alerts: 0,
             excepted: 0,
             error: None,
+            sink_error: None,
             digest: false,
             bytes: 0,
             millis: 0,
@@ -74,53 +81,100 @@ impl ObjectReport {
 
     /// True when the object must be retried / reported failed.
     pub fn failed(&self) -> bool {
-        self.error.is_some()
+        self.error.is_some() || self.sink_error.is_some()
+    }
+
+    /// Why the object failed, in one line (`None` when it did not).
+    pub fn failure(&self) -> Option<String> {
+        match (&self.error, &self.sink_error) {
+            (None, None) => None,
+            (Some(e), None) => Some(format!("{}: {e}", self.object)),
+            (None, Some(s)) => Some(format!("{}: {s}", self.object)),
+            (Some(e), Some(s)) => Some(format!("{}: {e}; {s}", self.object)),
+        }
     }
 }
 
-/// Scans one object's bytes (gzip or plain JSON) with `detector`, on the calling thread.
-pub fn scan_object(object: &str, input: impl Read, detector: &Detector) -> ObjectReport {
-    let start = Instant::now();
-    let records = reader::open(input);
-    finish(scan_records(object, records, detector), start)
+/// An object scanned with every alert kept in memory ([`scan_collect`]): for tests and
+/// examples only — production paths stream ([`process_object`]).
+#[derive(Debug)]
+pub struct Collected {
+    pub report: ObjectReport,
+    pub alerts: Vec<Alert>,
 }
 
-/// [`scan_object`] with decompression on a second thread, feeding the evaluating thread through a
-/// bounded channel. Same report; worth it when a core is free (one object at a time).
-pub fn scan_object_pipelined(
+impl std::ops::Deref for Collected {
+    type Target = ObjectReport;
+    fn deref(&self) -> &ObjectReport {
+        &self.report
+    }
+}
+
+/// Scans one object on the calling thread, collecting its alerts (tests and examples).
+pub fn scan_collect(object: &str, input: impl Read + Send, detector: &Detector) -> Collected {
+    collect(object, input, detector, false)
+}
+
+/// [`scan_collect`] with decompression on a second thread.
+pub fn scan_collect_pipelined(
     object: &str,
     input: impl Read + Send,
     detector: &Detector,
-) -> ObjectReport {
-    let start = Instant::now();
-    let (tx, rx) = sync_channel(CHUNKS_IN_FLIGHT);
-    let (recycle_tx, recycle_rx) = sync_channel(CHUNKS_IN_FLIGHT + 2);
-    let report = std::thread::scope(|scope| {
-        scope.spawn(move || pump(input, &tx, &recycle_rx));
-        let chunks = ChunkReader {
-            rx,
-            recycle: recycle_tx,
-            chunk: Vec::new(),
-            pos: 0,
-        };
-        scan_records(object, Records::new(chunks), detector)
-    });
-    finish(report, start)
+) -> Collected {
+    collect(object, input, detector, true)
 }
 
-/// [`scan_object_pipelined`] when `pipelined` (a core is free for decompression), else
-/// [`scan_object`].
-pub fn scan_object_with(
+fn collect(
     object: &str,
     input: impl Read + Send,
     detector: &Detector,
     pipelined: bool,
-) -> ObjectReport {
-    if pipelined {
-        scan_object_pipelined(object, input, detector)
-    } else {
-        scan_object(object, input, detector)
+) -> Collected {
+    let mut sink = Collector::default();
+    let report = process_object(object, input, detector, &mut sink, pipelined);
+    Collected {
+        report,
+        alerts: sink.alerts,
     }
+}
+
+/// Scans one object's bytes (gzip or plain JSON) with `detector`, sending each alert to `sink`
+/// as it is found and ending with [`AlertSink::end_object`]. With `pipelined` (a core is free),
+/// decompression runs on a second thread feeding this one through a bounded channel; the report
+/// is the same.
+pub fn process_object(
+    object: &str,
+    input: impl Read + Send,
+    detector: &Detector,
+    sink: &mut dyn AlertSink,
+    pipelined: bool,
+) -> ObjectReport {
+    let start = Instant::now();
+    let mut report = if pipelined {
+        let (tx, rx) = sync_channel(CHUNKS_IN_FLIGHT);
+        let (recycle_tx, recycle_rx) = sync_channel(CHUNKS_IN_FLIGHT + 2);
+        std::thread::scope(|scope| {
+            scope.spawn(move || pump(input, &tx, &recycle_rx));
+            let chunks = ChunkReader {
+                rx,
+                recycle: recycle_tx,
+                chunk: Vec::new(),
+                pos: 0,
+            };
+            scan_records(object, Records::new(chunks), detector, sink)
+        })
+    } else {
+        scan_records(object, reader::open(input), detector, sink)
+    };
+    // Always called, even after a sink error: the sink may have turns to hand on.
+    let ended = sink.end_object();
+    if report.sink_error.is_none() {
+        report.sink_error = ended.err();
+    }
+    if let Some(e) = &report.sink_error {
+        tracing::error!(object, error = %e, "alerts not delivered");
+    }
+    finish(report, start)
 }
 
 fn finish(mut report: ObjectReport, start: Instant) -> ObjectReport {
@@ -217,45 +271,45 @@ fn scan_records<R: Read>(
     object: &str,
     mut records: Records<R>,
     detector: &Detector,
+    sink: &mut dyn AlertSink,
 ) -> ObjectReport {
     let mut report = ObjectReport::new(object);
     let mut candidates = Vec::new();
     while let Some(item) = records.next_record() {
-        let record = item.and_then(|raw| {
-            detector.rules.candidates_for_record(&raw, &mut candidates);
-            if candidates.is_empty() {
-                return Ok(None);
-            }
-            raw.parse().map(Some)
-        });
-        let record = match record {
-            Ok(Some(record)) => record,
-            Ok(None) => {
+        let verdict = item
+            .map_err(DetectError::Record)
+            .and_then(|record| detector.detect_record(&record, &mut candidates, sink));
+        match verdict {
+            Ok(Verdict::Prefiltered) => {
                 report.records += 1;
                 report.prefiltered += 1;
-                continue;
             }
-            Err(ReadError::Digest) => {
+            Ok(Verdict::Evaluated(counts)) => {
+                report.records += 1;
+                report.alerts += counts.alerts;
+                report.excepted += counts.excepted;
+            }
+            Err(DetectError::Sink(e)) => {
+                report.records += 1;
+                report.sink_error = Some(e);
+                break;
+            }
+            Err(DetectError::Record(ReadError::Digest)) => {
                 report.digest = true;
                 break;
             }
-            Err(e) if e.is_fatal() => {
+            Err(DetectError::Record(e)) if e.is_fatal() => {
                 report.error = Some(e);
                 break;
             }
-            Err(e) => {
+            Err(DetectError::Record(e)) => {
                 tracing::warn!(object, error = %e, "skipping bad record");
                 report.bad_records += 1;
                 if report.bad_record_messages.len() < KEEP_BAD_RECORD_MESSAGES {
                     report.bad_record_messages.push(e.to_string());
                 }
-                continue;
             }
-        };
-        report.records += 1;
-        let view = CloudTrailView::new(&record);
-        report.excepted +=
-            detector.detect_candidates(&candidates, &view, &record, &mut report.alerts);
+        }
     }
     report.bytes = records.bytes_read();
     report

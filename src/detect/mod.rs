@@ -1,0 +1,184 @@
+//! Detection: one record's path from raw bytes to alerts ([`Detector::detect_record`]), one
+//! object's path from bytes to a report ([`process_object`]), and the per-object publishing
+//! policy ([`FloodControl`]).
+use crate::alert::{Alert, Date, ExceptionError, Exceptions};
+use crate::config::Config;
+use crate::ecs::CloudTrailView;
+use crate::engine::Document;
+use crate::reader::{ReadError, RecordRef};
+use crate::rules::{CompiledRule, RuleSet};
+use crate::sink::{AlertSink, SinkError};
+
+mod flood;
+mod process;
+
+pub use flood::{FloodControl, Policy, DEFAULT_PER_RULE_LIMIT};
+pub use process::{process_object, scan_collect, scan_collect_pipelined, Collected, ObjectReport};
+
+/// What detection made of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No rule could match: decided on the raw bytes, not parsed.
+    Prefiltered,
+    /// Parsed and evaluated.
+    Evaluated(Evaluated),
+}
+
+/// The counts of an evaluated record.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Evaluated {
+    /// Alerts sent to the sink.
+    pub alerts: usize,
+    /// Matches dropped by an exception.
+    pub excepted: usize,
+}
+
+/// Why a record's detection stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    /// The record could not be read (see [`ReadError::is_fatal`]).
+    #[error(transparent)]
+    Record(ReadError),
+    /// The sink refused an alert (e.g. stdout closed): the object's scan stops.
+    #[error(transparent)]
+    Sink(SinkError),
+}
+
+/// The exceptions compiled into the binary (`exceptions.toml`).
+pub const EMBEDDED_EXCEPTIONS: &str = include_str!("../../exceptions.toml");
+
+/// Why the detector could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectorError {
+    #[error("{origin}: {source}")]
+    Exceptions {
+        origin: String,
+        source: Box<ExceptionError>,
+    },
+    #[error("cannot read EXCEPTIONS_FILE {path}: {source}")]
+    ExceptionsFile {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Rules and exceptions, evaluated together on each event.
+#[derive(Debug, Clone, Default)]
+pub struct Detector {
+    pub rules: RuleSet,
+    /// Compiled-in exceptions followed by those from the environment.
+    pub exceptions: Exceptions,
+    /// The date exceptions' expiry is checked against (UTC, at construction).
+    pub today: Option<Date>,
+}
+
+impl Detector {
+    /// A detector with no exceptions.
+    pub fn new(rules: RuleSet) -> Detector {
+        Detector {
+            rules,
+            exceptions: Exceptions::default(),
+            today: Some(Date::from_system_time(std::time::SystemTime::now())),
+        }
+    }
+
+    /// The compiled-in rules and exceptions, plus `EXCEPTIONS_FILE` / `EXCEPTIONS_TOML`.
+    pub fn from_config(rules: RuleSet, config: &Config) -> Result<Detector, DetectorError> {
+        let mut text = EMBEDDED_EXCEPTIONS.to_owned();
+        let parse = |origin: &str, t: &str| {
+            Exceptions::from_toml(t).map_err(|source| DetectorError::Exceptions {
+                origin: origin.to_owned(),
+                source: Box::new(source),
+            })
+        };
+        parse("exceptions.toml", EMBEDDED_EXCEPTIONS)?;
+        if let Some(path) = &config.exceptions_file {
+            let extra =
+                std::fs::read_to_string(path).map_err(|source| DetectorError::ExceptionsFile {
+                    path: path.clone(),
+                    source,
+                })?;
+            parse(&format!("EXCEPTIONS_FILE {path}"), &extra)?;
+            text.push('\n');
+            text.push_str(&extra);
+        }
+        if let Some(inline) = &config.exceptions_toml {
+            parse("EXCEPTIONS_TOML", inline)?;
+            text.push('\n');
+            text.push_str(inline);
+        }
+        let exceptions = parse("exceptions", &text)?;
+        Ok(Detector {
+            exceptions,
+            ..Detector::new(rules)
+        })
+    }
+
+    /// The record's path through detection: candidate rules on its raw bytes (most records stop
+    /// here, unparsed) → parse → ECS view → evaluate → exceptions → alerts, each handed to `sink`
+    /// as it is built. `candidates` is scratch space reused across records.
+    pub fn detect_record(
+        &self,
+        record: &RecordRef<'_>,
+        candidates: &mut Vec<usize>,
+        sink: &mut dyn AlertSink,
+    ) -> Result<Verdict, DetectError> {
+        self.rules.candidates_for_record(record, candidates);
+        if candidates.is_empty() {
+            return Ok(Verdict::Prefiltered);
+        }
+        let parsed = record.parse().map_err(DetectError::Record)?;
+        let view = CloudTrailView::new(&parsed);
+        self.detect_event(candidates, &view, &parsed, sink)
+    }
+
+    /// Evaluates the rules among `candidates` on one event (a CloudTrail record and its ECS view)
+    /// and sends an alert per matching, not excepted rule.
+    pub fn detect_event(
+        &self,
+        candidates: &[usize],
+        event: &dyn Document,
+        record: &serde_json::Value,
+        sink: &mut dyn AlertSink,
+    ) -> Result<Verdict, DetectError> {
+        let mut verdict = Evaluated::default();
+        for rule in self.rules.matches_candidates(candidates, event) {
+            if self.is_excepted(rule, event) {
+                verdict.excepted += 1;
+                continue;
+            }
+            verdict.alerts += 1;
+            sink.send(Alert::new(&rule.rule, event, record))
+                .map_err(DetectError::Sink)?;
+        }
+        Ok(Verdict::Evaluated(verdict))
+    }
+
+    /// The alerts for one CloudTrail record, every rule considered (tests, examples, `match`).
+    pub fn detect_value(
+        &self,
+        record: &serde_json::Value,
+        sink: &mut dyn AlertSink,
+    ) -> Result<Verdict, DetectError> {
+        let view = CloudTrailView::new(record);
+        let mut candidates = Vec::new();
+        self.rules.document_candidates(&view, &mut candidates);
+        self.detect_event(&candidates, &view, record, sink)
+    }
+
+    fn is_excepted(&self, rule: &CompiledRule, event: &dyn Document) -> bool {
+        let (Some(today), false) = (self.today, self.exceptions.is_empty()) else {
+            return false;
+        };
+        match self
+            .exceptions
+            .is_excepted(&rule.rule.rule_id, event, today)
+        {
+            Some(e) => {
+                tracing::debug!(rule_id = %rule.rule.rule_id, reason = %e.reason, "alert excepted");
+                true
+            }
+            None => false,
+        }
+    }
+}
