@@ -261,6 +261,7 @@ const TECHNIQUES: &[Technique] = &[
         &[
             "fire-copy-db-snapshot-from-other-region.json",
             "fire-copy-db-cluster-snapshot-from-other-region.json",
+            "fire-copy-db-snapshot-presigned-no-source-region.json",
         ],
         &[
             "nofire-copy-db-snapshot-same-region-arn.json",
