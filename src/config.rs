@@ -16,6 +16,13 @@ pub struct Config {
     pub exceptions_file: Option<String>,
     /// `EXCEPTIONS_TOML`: exceptions as inline TOML (e.g. from a stack parameter), also added.
     pub exceptions_toml: Option<String>,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): this function, so that tampering with it is
+    /// flagged as targeting trailwatch itself.
+    pub function_name: Option<String>,
+    /// `TRAIL_BUCKET`: the bucket CloudTrail writes the log files trailwatch reads.
+    pub trail_bucket: Option<String>,
+    /// `TRAIL_NAME`: the trail trailwatch reads (name or ARN).
+    pub trail_name: Option<String>,
 }
 
 impl Default for Config {
@@ -26,6 +33,9 @@ impl Default for Config {
             publish_building_blocks: false,
             exceptions_file: None,
             exceptions_toml: None,
+            function_name: None,
+            trail_bucket: None,
+            trail_name: None,
         }
     }
 }
@@ -52,6 +62,9 @@ impl Config {
             topic_arn: nonempty("ALERT_TOPIC_ARN"),
             exceptions_file: nonempty("EXCEPTIONS_FILE"),
             exceptions_toml: nonempty("EXCEPTIONS_TOML"),
+            function_name: nonempty("AWS_LAMBDA_FUNCTION_NAME").map(|v| v.trim().to_owned()),
+            trail_bucket: nonempty("TRAIL_BUCKET").map(|v| v.trim().to_owned()),
+            trail_name: nonempty("TRAIL_NAME").map(|v| v.trim().to_owned()),
             ..Config::default()
         };
         if let Some(v) = nonempty("MAX_ALERTS_PER_RULE") {
@@ -107,6 +120,23 @@ mod tests {
             ),
             (Some("arn:t"), 5, true)
         );
+    }
+
+    #[test]
+    fn reads_the_names_of_trailwatch_own_resources() {
+        let c = config(&[
+            ("AWS_LAMBDA_FUNCTION_NAME", "trailwatch-Detector-1A2B"),
+            ("TRAIL_BUCKET", " org-cloudtrail-111122223333 "),
+            ("TRAIL_NAME", ""),
+        ])
+        .unwrap();
+        assert_eq!(c.function_name.as_deref(), Some("trailwatch-Detector-1A2B"));
+        assert_eq!(
+            c.trail_bucket.as_deref(),
+            Some("org-cloudtrail-111122223333")
+        );
+        // Empty means not set (the template passes "" when the parameter is left empty).
+        assert_eq!(c.trail_name, None);
     }
 
     #[test]
