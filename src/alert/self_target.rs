@@ -71,7 +71,7 @@ impl SelfNames {
                 };
                 let named = param("topicArn").is_some_and(|t| t == own)
                     || param("subscriptionArn").is_some_and(subscription_of_own)
-                    || arns.iter().any(|a| *a == own);
+                    || arns.contains(&own);
                 named.then(|| format!("its alert topic {own}"))
             }
             "s3.amazonaws.com" => {
