@@ -5,7 +5,7 @@ VENV_AWS := .venv-aws
 MOTO := $(VENV_AWS)/bin/moto_server
 export MOTO_SERVER := $(abspath $(MOTO))
 
-.PHONY: demo test check fmt clippy build invoke bench events venv lint-template clean-venv fuzz
+.PHONY: demo test check fmt clippy build invoke bench events venv lint-template audit clean-venv fuzz
 
 ## demo: scan the bundled sample CloudTrail objects and print the alerts (no AWS account needed)
 demo:
@@ -50,6 +50,10 @@ bench:
 ## lint-template: cfn-lint and sam validate on template.yaml
 lint-template:
 	scripts/check-template.sh
+
+## audit: Cargo.lock and fuzz/Cargo.lock against the offline RustSec snapshot (ADVISORY_DB)
+audit:
+	scripts/audit.sh
 
 clean-venv:
 	rm -rf $(VENV_AWS) .venv-tools

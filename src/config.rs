@@ -19,6 +19,13 @@ pub struct Config {
     /// `DEADLINE_MARGIN_SECONDS`: no new object is started when less than this remains before
     /// the invocation's deadline (default 15).
     pub deadline_margin_seconds: u64,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): this function, so that tampering with it is
+    /// flagged as targeting trailwatch itself.
+    pub function_name: Option<String>,
+    /// `TRAIL_BUCKET`: the bucket CloudTrail writes the log files trailwatch reads.
+    pub trail_bucket: Option<String>,
+    /// `TRAIL_NAME`: the trail trailwatch reads (name or ARN).
+    pub trail_name: Option<String>,
 }
 
 /// Default for [`Config::deadline_margin_seconds`]: time to scan and publish one more object.
@@ -33,6 +40,9 @@ impl Default for Config {
             exceptions_file: None,
             exceptions_toml: None,
             deadline_margin_seconds: DEFAULT_DEADLINE_MARGIN_SECONDS,
+            function_name: None,
+            trail_bucket: None,
+            trail_name: None,
         }
     }
 }
@@ -59,6 +69,9 @@ impl Config {
             topic_arn: nonempty("ALERT_TOPIC_ARN"),
             exceptions_file: nonempty("EXCEPTIONS_FILE"),
             exceptions_toml: nonempty("EXCEPTIONS_TOML"),
+            function_name: nonempty("AWS_LAMBDA_FUNCTION_NAME").map(|v| v.trim().to_owned()),
+            trail_bucket: nonempty("TRAIL_BUCKET").map(|v| v.trim().to_owned()),
+            trail_name: nonempty("TRAIL_NAME").map(|v| v.trim().to_owned()),
             ..Config::default()
         };
         if let Some(v) = nonempty("MAX_ALERTS_PER_RULE") {
@@ -121,6 +134,23 @@ mod tests {
             ),
             (Some("arn:t"), 5, true)
         );
+    }
+
+    #[test]
+    fn reads_the_names_of_trailwatch_own_resources() {
+        let c = config(&[
+            ("AWS_LAMBDA_FUNCTION_NAME", "trailwatch-Detector-1A2B"),
+            ("TRAIL_BUCKET", " org-cloudtrail-111122223333 "),
+            ("TRAIL_NAME", ""),
+        ])
+        .unwrap();
+        assert_eq!(c.function_name.as_deref(), Some("trailwatch-Detector-1A2B"));
+        assert_eq!(
+            c.trail_bucket.as_deref(),
+            Some("org-cloudtrail-111122223333")
+        );
+        // Empty means not set (the template passes "" when the parameter is left empty).
+        assert_eq!(c.trail_name, None);
     }
 
     #[test]

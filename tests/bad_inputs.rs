@@ -155,10 +155,13 @@ fn bad_elements_inside_records_do_not_hide_the_good_ones() {
     let good2 = export_record(2).to_string();
     // Invalid JSON that carries a rule's literals must be parsed, so it is a counted bad record;
     // invalid JSON that no rule could match is skipped on the raw bytes like any such record
-    // (nothing could alert on it), and counted as prefiltered.
+    // (nothing could alert on it), and counted as prefiltered. (An `eventName` that is not a
+    // plain string is unknown to the prefilter, so a rule that requires only an action, such as
+    // Elastic's lifecycle-expiration rule, would make such a record a candidate: the irrelevant
+    // record names an action no rule covers.)
     let relevant = r#"{"eventSource":"rds.amazonaws.com","eventName":"StartExportTask","x": tru}"#;
     let text = format!(
-        r#"{{"Records":[42,"s",null,true,[],{good},{{"eventName": tru}},{{"a":[1,]}},{relevant},{good2},{{}}]}}"#
+        r#"{{"Records":[42,"s",null,true,[],{good},{{"eventName":"DescribeInstances","x": tru}},{{"a":[1,]}},{relevant},{good2},{{}}]}}"#
     );
     for bytes in [text.clone().into_bytes(), gzip(text.as_bytes())] {
         let report = scan("mixed", &bytes);

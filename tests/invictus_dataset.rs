@@ -1,4 +1,4 @@
-//! The compiled-in RDS rules over a real Stratus Red Team detonation
+//! The compiled-in rules (RDS and self-defence) over a real Stratus Red Team detonation
 //! (`../shared/datasets/invictus-aws/CloudTrail`, 55 log files, 2,900 records, read in place):
 //! exactly the (rule_id, eventID) alerts Elasticsearch raises on the same records with the same
 //! rules, derived by hand from the records under the ECS semantics of
@@ -19,6 +19,14 @@ const SNAPSHOT_CREATED: &str = "68c5c9d1-38e5-48bb-b1b2-8b5951d39738";
 const SNAPSHOT_SHARED: &str = "4577ef08-61d1-4458-909f-25a4b10c87fe";
 const INSTANCE_DELETED: &str = "9055ece6-2689-4224-a0e0-b04881e1f8ad";
 const SNAPSHOT_DELETED: &str = "b36c99af-b944-4509-a523-7e0fad275be1";
+// Self-defence rules (tampering with trails, trail buckets, functions, topics).
+const MANAGEMENT_EVENTS_OFF: &str = "20b79388-3225-4a98-b19f-17de8feaa39c";
+const SELECTORS_MODIFIED: &str = "a7afac25-6aea-46b1-a009-399bbd580c62";
+const BUCKET_CONFIG_DELETED: &str = "227dc608-e558-43d9-b521-150772250bae";
+const LIFECYCLE_EXPIRATION: &str = "ff320c56-f8fa-11ee-8c44-f661ea17fbce";
+const TRAIL_DELETED: &str = "7024e2a0-315d-4334-bb1a-441c593e16ab";
+const FUNCTION_DELETED: &str = "bb3ac0e3-2c9c-4069-a26d-75ca6a6e547b";
+const FUNCTION_MODIFIED: &str = "ca2b8ce2-6771-4fc8-b0c8-a93666cdd934";
 
 /// (rule_id, eventID, is the rule a building block).
 const EXPECTED: &[(&str, &str, bool)] = &[
@@ -56,6 +64,73 @@ const EXPECTED: &[(&str, &str, bool)] = &[
         "1b51dbcc-50a4-4e5c-a558-69096203818a",
         false,
     ),
+    // The detonation also tampers with CloudTrail, S3 and Lambda (Stratus techniques
+    // cloudtrail-event-selectors, cloudtrail-lifecycle-rule, lambda-*), all successful:
+    // 12:00:08Z PutEventSelectors readWriteType=ReadOnly, includeManagementEvents=false: the
+    // string form holds includeManagementEvents=false → Elastic's "Management Events Disabled".
+    (
+        MANAGEMENT_EVENTS_OFF,
+        "076e96d5-2983-473f-920a-2fc2d7e02777",
+        false,
+    ),
+    // 12:07:49Z PutEventSelectors back to All / includeManagementEvents=true: no "false" after
+    // includeManagementEvents, so not Elastic's rule but ours, "Event or Insight Selectors Modified".
+    (
+        SELECTORS_MODIFIED,
+        "3d6df238-f83c-4a34-bea8-45cf80a2050b",
+        false,
+    ),
+    // 12:00:35Z PutBucketLifecycle "nuke-cloudtrail-logs-after-1-day": Expiration={Days=1}
+    // → "S3 Bucket Expiration Lifecycle Configuration Added".
+    (
+        LIFECYCLE_EXPIRATION,
+        "7823c70d-f7f9-4a04-b4c0-baa8fbe09ea3",
+        false,
+    ),
+    // 12:07:49Z DeleteBucketLifecycle and 12:28:24Z DeleteBucketPolicy → "S3 Bucket
+    // Configuration Deletion".
+    (
+        BUCKET_CONFIG_DELETED,
+        "8ec435c9-76d1-47d1-8eae-8a8864e3dff5",
+        false,
+    ),
+    (
+        BUCKET_CONFIG_DELETED,
+        "b921a62d-9241-42a2-bb3c-6821e55c20cd",
+        false,
+    ),
+    // 12:08:04Z two DeleteTrail calls by Terraform (clean-up), no errorCode → "CloudTrail Log
+    // Deleted".
+    (TRAIL_DELETED, "c0057a42-1625-4b1d-9db5-352f931f790a", false),
+    (TRAIL_DELETED, "fcec2e46-3cc3-4ac2-8144-3674f06990e4", false),
+    // 12:28:38Z/39Z DeleteFunction20150331 twice (Terraform clean-up) → matches DeleteFunction20*.
+    (
+        FUNCTION_DELETED,
+        "134ef1d9-d57e-4e3a-955a-b773468afca9",
+        false,
+    ),
+    (
+        FUNCTION_DELETED,
+        "9e5d3ce3-eeb6-47a9-9d90-28ea4ff5d4c0",
+        false,
+    ),
+    // 12:26:56Z and 12:28:24Z UpdateFunctionCode20150331v2, 12:28:24Z RemovePermission20150331v2
+    // (statement "backdoor") → "Lambda Function Code, Configuration or Trigger Modified".
+    (
+        FUNCTION_MODIFIED,
+        "0ea8187c-26a8-425d-8daf-48479996e44d",
+        false,
+    ),
+    (
+        FUNCTION_MODIFIED,
+        "e01946e6-d206-4927-b90a-9ae3b723b9e6",
+        false,
+    ),
+    (
+        FUNCTION_MODIFIED,
+        "80249d21-52d8-4143-b5e9-6ee980daa7e7",
+        false,
+    ),
 ];
 
 // Near misses in the dataset (records that must NOT raise an alert), and why:
@@ -72,9 +147,14 @@ const EXPECTED: &[(&str, &str, bool)] = &[
 //   ModifyDBCluster), masterUserPassword=HIDDEN_DUE_TO_SECURITY_REASONS (the password rule only
 //   covers ModifyDBInstance / ModifyDBCluster).
 // - 726b9d86-35ea-49a3-b87a-2c44f9b5ddad CreateDBSubnetGroup: no rule covers it.
+// - StopLogging ×3 (f6e10706, 9790ee84, b4610d54) and DeleteTrail b7e19efd failed with
+//   TrailNotFoundException → outcome failure; the tampering rules require success.
+// - PutBucketPolicy ×3 (Terraform setting up the trail buckets, one Stratus cross-account
+//   policy): no tampering rule covers adding a policy (Elastic's rules for external/public
+//   policies are not in this catalogue).
 // - The other 142 RDS records are Describe*/List* reads (Terraform polling, the RDS console as
-//   "AWS Internal"); no rule covers them. The other 2,750 records are not from
-//   rds.amazonaws.com, and every compiled-in rule requires event.provider rds.amazonaws.com.
+//   "AWS Internal"); no rule covers them. The other records are from services no compiled-in
+//   rule covers, or are reads, creations or failures the tampering rules leave out.
 
 #[test]
 fn invictus_detonation_raises_exactly_the_expected_alerts() -> Result<(), String> {

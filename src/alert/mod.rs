@@ -6,7 +6,8 @@
 //! [`Exceptions`] drops known activity,
 //! and [`sns_message`] renders one publish for every subscriber: the alert JSON (`default`, SQS,
 //! Lambda), email text ([`subject`], [`body`]) and an AWS Chatbot notification ([`chatbot`]),
-//! within SNS's 256 KiB.
+//! within SNS's 256 KiB. [`mark_self_target`] flags alerts whose call targets trailwatch's own
+//! function, topic, trail or trail bucket ([`SelfNames`]).
 
 mod date;
 mod exceptions;
@@ -19,6 +20,7 @@ mod render_chatbot;
 mod render_json;
 mod render_sns;
 mod render_text;
+mod self_target;
 mod text;
 
 pub use date::{Date, DateError};
@@ -30,3 +32,4 @@ pub use render_chatbot::{chatbot, thread_id};
 pub use render_json::{json, json_pretty};
 pub use render_sns::{sns_message, SnsMessage, ATTRIBUTE_TYPE, SNS_MAX_BYTES};
 pub use render_text::{body, subject, SUBJECT_MAX_CHARS};
+pub use self_target::{mark_self_target, SelfNames, SELF_RESOURCE, TARGETS_SELF};

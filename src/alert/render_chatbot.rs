@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value as Json};
 use super::fields::{flatten_for_display, scalar_text};
 use super::links;
 use super::model::{key, uuid_v5, Alert};
+use super::self_target;
 use super::text::{slack_code, slack_escape, slack_plain, truncate_chars};
 
 /// At most this many request parameters are shown in the description (the email has them all).
@@ -38,6 +39,9 @@ pub fn chatbot(alert: &Alert) -> Json {
     };
 
     let mut d: Vec<String> = Vec::new();
+    if let Some(notice) = self_target::notice(alert) {
+        d.push(format!("*{}*", slack_plain(&notice)));
+    }
     match alert.get(key::SUPPRESSION_COUNT).and_then(Json::as_u64) {
         Some(n) => {
             let all = alert.get_strs(key::SUPPRESSED_ACTORS);

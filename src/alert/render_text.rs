@@ -6,6 +6,7 @@ use super::fields::flatten_for_display;
 use super::links;
 use super::markdown;
 use super::model::{key, Alert};
+use super::self_target;
 use super::text::{single_line, spaced_line, truncate_chars};
 use crate::rules::Threat;
 
@@ -16,8 +17,13 @@ pub const SUBJECT_MAX_CHARS: usize = 99;
 /// `[HIGH] AWS RDS Snapshot Export by <actor> in <account>/<region>`, at most 99 characters,
 /// one line, no control characters.
 pub fn subject(alert: &Alert) -> String {
+    // An attack on the detector itself must stand out in an inbox full of the same rule's alerts.
+    let itself = match self_target::notice(alert) {
+        Some(_) => "Targets trailwatch itself: ",
+        None => "",
+    };
     let mut s = format!(
-        "[{}] {}",
+        "[{}] {itself}{}",
         alert.severity().to_uppercase(),
         alert.rule_name()
     );
@@ -54,6 +60,10 @@ pub fn body(alert: &Alert) -> String {
     };
     let v = |k: &str| alert.get_str(k).map(single_line);
 
+    if let Some(notice) = self_target::notice(alert) {
+        line(&mut out, &single_line(&notice));
+        out.push('\n');
+    }
     line(
         &mut out,
         &format!(

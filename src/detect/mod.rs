@@ -1,7 +1,7 @@
 //! Detection: one record's path from raw bytes to alerts ([`Detector::detect_record`]), one
 //! object's path from bytes to a report ([`process_object`]), and the per-object publishing
 //! policy ([`FloodControl`]).
-use crate::alert::{Alert, Date, ExceptionError, Exceptions};
+use crate::alert::{mark_self_target, Alert, Date, ExceptionError, Exceptions, SelfNames};
 use crate::config::Config;
 use crate::ecs::CloudTrailView;
 use crate::engine::Document;
@@ -70,6 +70,9 @@ pub struct Detector {
     pub exceptions: Exceptions,
     /// The date exceptions' expiry is checked against (UTC, at construction).
     pub today: Option<Date>,
+    /// trailwatch's own function, topic, trail and bucket: alerts on calls that target them
+    /// say so.
+    pub self_names: SelfNames,
 }
 
 impl Detector {
@@ -79,6 +82,7 @@ impl Detector {
             rules,
             exceptions: Exceptions::default(),
             today: Some(Date::from_system_time(std::time::SystemTime::now())),
+            self_names: SelfNames::default(),
         }
     }
 
@@ -110,6 +114,7 @@ impl Detector {
         let exceptions = parse("exceptions", &text)?;
         Ok(Detector {
             exceptions,
+            self_names: SelfNames::from_config(config),
             ..Detector::new(rules)
         })
     }
@@ -148,8 +153,9 @@ impl Detector {
                 continue;
             }
             verdict.alerts += 1;
-            sink.send(Alert::new(&rule.rule, event, record))
-                .map_err(DetectError::Sink)?;
+            let mut alert = Alert::new(&rule.rule, event, record);
+            mark_self_target(&mut alert, &self.self_names);
+            sink.send(alert).map_err(DetectError::Sink)?;
         }
         Ok(Verdict::Evaluated(verdict))
     }
