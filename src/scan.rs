@@ -32,6 +32,9 @@ pub struct ObjectReport {
     pub prefiltered: usize,
     /// Elements of `Records` that could not be evaluated (counted, logged, skipped).
     pub bad_records: usize,
+    /// Bad records that could not be parsed but were evaluated on their readable head (see
+    /// [`crate::reader::RecordRef::head_record`]); also counted in `bad_records`.
+    pub partial_records: usize,
     /// The first few bad-record messages.
     pub bad_record_messages: Vec<String>,
     pub alerts: Vec<Alert>,
@@ -54,6 +57,7 @@ impl ObjectReport {
             records: 0,
             prefiltered: 0,
             bad_records: 0,
+            partial_records: 0,
             bad_record_messages: Vec::new(),
             alerts: Vec::new(),
             excepted: 0,
@@ -226,10 +230,26 @@ fn scan_records<R: Read>(
             if candidates.is_empty() {
                 return Ok(None);
             }
-            raw.parse().map(Some)
+            // A record that cannot be parsed is evaluated on its readable head, not dropped.
+            Ok(Some(match raw.parse() {
+                Ok(record) => (record, None),
+                Err(e) => (raw.head_record(), Some(e)),
+            }))
         });
         let record = match record {
-            Ok(Some(record)) => record,
+            Ok(Some((record, None))) => record,
+            Ok(Some((head, Some(e)))) => {
+                tracing::warn!(object, error = %e, "bad record: evaluating its readable head");
+                report.bad_records += 1;
+                report.partial_records += 1;
+                if report.bad_record_messages.len() < KEEP_BAD_RECORD_MESSAGES {
+                    report.bad_record_messages.push(e.to_string());
+                }
+                let view = CloudTrailView::new(&head);
+                report.excepted +=
+                    detector.detect_candidates(&candidates, &view, &head, &mut report.alerts);
+                continue;
+            }
             Ok(None) => {
                 report.records += 1;
                 report.prefiltered += 1;

@@ -11,6 +11,8 @@ use flate2::bufread::MultiGzDecoder;
 
 use crate::prefilter::{self, Field, Head};
 
+mod deep;
+mod head;
 mod input;
 mod parse;
 mod structural;
@@ -100,6 +102,15 @@ impl<'a> RecordRef<'a> {
     /// Parses the record; a parse failure is a [`ReadError::BadRecord`].
     pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
         parse_record(self.index, self.bytes)
+    }
+
+    /// A CloudTrail record made of the fields of this one that can be read when it cannot be
+    /// parsed as a whole (damage after its head): eventSource, eventName, eventID, eventTime,
+    /// errorCode, errorMessage, awsRegion, sourceIPAddress, userAgent, recipientAccountId and
+    /// userIdentity's type, arn, accountId, userName and principalId, where they are strings.
+    /// Evaluating it keeps a damaged record visible to the rules that read only these.
+    pub fn head_record(&self) -> serde_json::Value {
+        head::head_record(self.bytes)
     }
 }
 

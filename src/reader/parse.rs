@@ -1,6 +1,6 @@
 //! Parsing one raw record into a JSON tree, tolerating the damage that must not hide it from the
 //! rules (invalid UTF-8, unpaired surrogate escapes).
-use super::ReadError;
+use super::{deep, head, ReadError};
 
 /// One element of `Records`, as raw JSON bytes.
 #[derive(Debug, Clone)]
@@ -15,11 +15,17 @@ impl RawRecord {
     pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
         parse_record(self.index, &self.bytes)
     }
+
+    /// The fields of the record that can be read even when it cannot be parsed (see
+    /// [`super::RecordRef::head_record`]).
+    pub fn head_record(&self) -> serde_json::Value {
+        head::head_record(&self.bytes)
+    }
 }
 
 /// Parses the record at `index` of `Records`; a parse failure is a [`ReadError::BadRecord`].
 pub fn parse_record(index: usize, bytes: &[u8]) -> Result<serde_json::Value, ReadError> {
-    serde_json::from_slice(bytes)
+    parse_json(bytes)
         .or_else(|e| {
             // Invalid UTF-8 (a damaged or forged object) must not hide the record from the
             // rules: the bad bytes become U+FFFD, as CloudTrail's own console shows them.
@@ -28,8 +34,8 @@ pub fn parse_record(index: usize, bytes: &[u8]) -> Result<serde_json::Value, Rea
             // cannot hold.
             let text = String::from_utf8_lossy(bytes);
             match replace_lone_surrogates(&text) {
-                Some(fixed) => serde_json::from_str(&fixed),
-                None if matches!(text, std::borrow::Cow::Owned(_)) => serde_json::from_str(&text),
+                Some(fixed) => parse_json(fixed.as_bytes()),
+                None if matches!(text, std::borrow::Cow::Owned(_)) => parse_json(text.as_bytes()),
                 None => Err(e),
             }
         })
@@ -37,6 +43,16 @@ pub fn parse_record(index: usize, bytes: &[u8]) -> Result<serde_json::Value, Rea
             index,
             reason: format!("invalid JSON: {e}"),
         })
+}
+
+/// serde_json's parse; past its recursion limit (an attacker nesting a request field to hide
+/// the record), the heap-stacked parser of [`deep`].
+fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Ok(v),
+        Err(e) if deep::is_recursion_limit(&e) => deep::parse(bytes),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `text` with every unpaired UTF-16 surrogate escape (`\uD800`–`\uDFFF`) replaced by

@@ -1,0 +1,139 @@
+//! Hostile records (issue 14): nesting and damage that must not hide a record from the rules.
+//! Each record here is one Elasticsearch indexes and Elastic's rule fires on, or one whose
+//! readable head still names the event.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod robust;
+
+use robust::{alerted_ids, event_id, export_record, DETECTOR, EXPORT_RULE};
+use serde_json::{json, Value};
+use trailwatch::{scan_object, ObjectReport};
+
+/// `persistence_rds_cluster_creation.toml`: a successful CreateDBCluster.
+const CLUSTER_RULE: &str = "e14c5fd7-fdd7-49c2-9e5b-ec49d817bc8d";
+
+fn scan(name: &str, bytes: &[u8]) -> ObjectReport {
+    scan_object(name, bytes, &DETECTOR)
+}
+
+/// A successful CreateDBCluster record (eventID from `n`) whose `requestParameters` is
+/// `{"tags": <nested>}`; `nested` is raw JSON text, spliced in unparsed.
+fn cluster_record_with(n: usize, nested: &str) -> String {
+    let mut r = export_record(n);
+    r["eventName"] = json!("CreateDBCluster");
+    r["requestParameters"] = json!({"dBClusterIdentifier": "orders", "tags": "@NESTED@"});
+    r["responseElements"] = Value::Null;
+    r.to_string().replace("\"@NESTED@\"", nested)
+}
+
+fn one_record_object(record: &str) -> Vec<u8> {
+    format!(r#"{{"Records":[{record}]}}"#).into_bytes()
+}
+
+fn nested_arrays(depth: usize) -> String {
+    format!("{}\"deep\"{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[test]
+fn nested_request_parameters_still_alert() {
+    for depth in [400, 100_000] {
+        let object = one_record_object(&cluster_record_with(7, &nested_arrays(depth)));
+        let report = scan("deep", &object);
+        assert!(!report.failed(), "{depth}: {:?}", report.error);
+        assert_eq!(
+            report.bad_records, 0,
+            "{depth}: {:?}",
+            report.bad_record_messages
+        );
+        assert_eq!(report.partial_records, 0, "{depth}");
+        assert_eq!(
+            alerted_ids(&report.alerts, CLUSTER_RULE),
+            [event_id(7)],
+            "{depth} levels"
+        );
+    }
+}
+
+#[test]
+fn nested_objects_in_request_parameters_still_alert() {
+    let depth = 5_000;
+    let nested = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+    let report = scan(
+        "deep-objects",
+        &one_record_object(&cluster_record_with(8, &nested)),
+    );
+    assert_eq!(report.bad_records, 0, "{:?}", report.bad_record_messages);
+    assert_eq!(alerted_ids(&report.alerts, CLUSTER_RULE), [event_id(8)]);
+}
+
+#[test]
+fn deep_record_alert_renders_in_every_format() {
+    // The alert of a deep record goes through the ECS view, redaction and every renderer.
+    let report = scan(
+        "deep-render",
+        &one_record_object(&cluster_record_with(9, &nested_arrays(200_000))),
+    );
+    let alert = report
+        .alerts
+        .iter()
+        .find(|a| a.rule_id() == CLUSTER_RULE)
+        .expect("the cluster alert");
+    let email = trailwatch::alert::body(alert);
+    assert!(email.contains("CreateDBCluster"), "{email}");
+    let chatbot = trailwatch::alert::chatbot(alert);
+    assert!(chatbot.to_string().contains("CreateDBCluster"));
+    assert!(trailwatch::alert::json(alert).contains(&event_id(9)));
+    let sns = trailwatch::alert::sns_message(alert);
+    assert!(sns.size() <= trailwatch::alert::SNS_MAX_BYTES);
+    // Dropping the alert and the report (deep values) must not overflow the stack either.
+    drop(report);
+}
+
+#[test]
+fn broken_tail_alerts_from_its_head_and_is_counted() {
+    // Valid up to requestParameters, then invalid JSON: the head still names the event.
+    let good = cluster_record_with(10, "[1, 2]");
+    let cut = good
+        .find("\"requestParameters\"")
+        .expect("requestParameters");
+    let broken = format!(
+        "{}\"requestParameters\": {{\"a\": tru, \"b\": [}}], \"eventID\": \"{}\"}}",
+        &good[..cut],
+        event_id(10)
+    );
+    let object = format!(
+        r#"{{"Records":[{},{broken},{}]}}"#,
+        export_record(1),
+        export_record(2)
+    );
+    let report = scan("broken-tail", object.as_bytes());
+    assert!(!report.failed(), "{:?}", report.error);
+    assert_eq!(report.bad_records, 1, "{report:?}");
+    assert_eq!(report.partial_records, 1, "{report:?}");
+    assert!(
+        report.bad_record_messages[0].starts_with("record 1: invalid JSON"),
+        "{:?}",
+        report.bad_record_messages
+    );
+    assert_eq!(alerted_ids(&report.alerts, CLUSTER_RULE), [event_id(10)]);
+    assert_eq!(
+        alerted_ids(&report.alerts, EXPORT_RULE),
+        [event_id(1), event_id(2)]
+    );
+}
+
+#[test]
+fn broken_record_with_an_error_code_in_its_head_stays_failed() {
+    // The head carries errorCode: the outcome is failure, the success-only rule stays quiet.
+    let good = cluster_record_with(11, "[1]");
+    let cut = good
+        .find("\"requestParameters\"")
+        .expect("requestParameters");
+    let broken = format!(
+        "{}\"errorCode\": \"AccessDenied\", \"requestParameters\": {{\"a\": }}}}",
+        &good[..cut]
+    );
+    let report = scan("broken-denied", &one_record_object(&broken));
+    assert_eq!(report.partial_records, 1, "{report:?}");
+    assert!(alerted_ids(&report.alerts, CLUSTER_RULE).is_empty());
+}
