@@ -137,3 +137,102 @@ fn broken_record_with_an_error_code_in_its_head_stays_failed() {
     assert_eq!(report.partial_records, 1, "{report:?}");
     assert!(alerted_ids(&report.alerts, CLUSTER_RULE).is_empty());
 }
+
+/// One of each invisible class: U+061C, the zero-width characters, the soft hyphen, tags,
+/// noncharacters, and other format (Cf) characters (invisible plus, Mongolian vowel separator,
+/// an Egyptian format control, a bidi override).
+const INVISIBLE: [char; 17] = [
+    '\u{61C}',
+    '\u{200B}',
+    '\u{200C}',
+    '\u{200D}',
+    '\u{2060}',
+    '\u{FEFF}',
+    '\u{AD}',
+    '\u{E0001}',
+    '\u{E0041}',
+    '\u{E007F}',
+    '\u{FDD0}',
+    '\u{FFFE}',
+    '\u{FFFF}',
+    '\u{10FFFF}',
+    '\u{2064}',
+    '\u{180E}',
+    '\u{13430}',
+];
+
+/// An alerting record with every invisible class in the fields an attacker controls.
+fn invisible_record() -> Value {
+    let hidden: String = INVISIBLE.iter().collect();
+    let mut r = export_record(20);
+    r["userAgent"] = json!(format!("aws-cli{hidden}/2"));
+    r["userIdentity"]["arn"] = json!(format!(
+        "arn:aws:sts::111122223333:assumed-role/A/al{hidden}ice"
+    ));
+    r["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"] =
+        json!(format!("Ad{hidden}min"));
+    r["requestParameters"][format!("s3{hidden}Prefix")] = json!(format!("pre{hidden}fix"));
+    r["requestParameters"]["s3BucketName"] = json!(format!("exfil{hidden}-bucket"));
+    r
+}
+
+fn assert_no_invisible(what: &str, text: &str) {
+    for c in INVISIBLE {
+        assert!(
+            !text.contains(c),
+            "U+{:04X} raw in the {what}: {text:?}",
+            c as u32
+        );
+    }
+}
+
+fn assert_escaped(what: &str, text: &str) {
+    for c in INVISIBLE {
+        let escape = format!("\\u{{{:x}}}", c as u32);
+        assert!(
+            text.contains(&escape),
+            "{escape} missing from the {what}: {text}"
+        );
+    }
+}
+
+#[test]
+fn invisible_characters_are_escaped_in_email_chatbot_and_cli_text() {
+    let object = robust::object(&[invisible_record()]);
+    let report = scan("invisible", &object);
+    let alerts: Vec<_> = report
+        .alerts
+        .iter()
+        .filter(|a| a.rule_id() == EXPORT_RULE)
+        .collect();
+    assert_eq!(alerts.len(), 1, "{report:?}");
+    let sns = trailwatch::alert::sns_message(alerts[0]);
+    assert!(sns.subject.is_ascii(), "{:?}", sns.subject);
+    let messages: Value = serde_json::from_str(&sns.message).expect("message structure");
+    let email = messages["email"].as_str().expect("email");
+    assert_no_invisible("email", email);
+    assert_escaped("email", email);
+    let chatbot = messages["https"].as_str().expect("chatbot");
+    let chatbot: Value = serde_json::from_str(chatbot).expect("chatbot JSON");
+    let description = chatbot["content"]["description"]
+        .as_str()
+        .expect("description");
+    assert_no_invisible("chatbot", &chatbot.to_string());
+    assert_escaped("chatbot description", description);
+    for (name, value) in &sns.attributes {
+        assert_no_invisible(name, value);
+    }
+
+    let dir = robust::TempDir::new("invisible");
+    let path = dir.0.join("invisible.json");
+    std::fs::write(&path, &object).expect("write the object");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+        .args(["scan", "--format", "text"])
+        .arg(&path)
+        .output()
+        .expect("run trailwatch");
+    let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+    assert!(text.contains("StartExportTask"), "{text}");
+    assert_no_invisible("CLI text", &text);
+    assert_escaped("CLI text", &text);
+}

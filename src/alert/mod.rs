@@ -8,6 +8,7 @@
 //! Lambda), email text ([`subject`], [`body`]) and an AWS Chatbot notification ([`chatbot`]),
 //! within SNS's 256 KiB.
 
+mod chars;
 mod date;
 mod exceptions;
 mod fields;
