@@ -225,16 +225,16 @@ fn scan_records<R: Read>(
     let mut report = ObjectReport::new(object);
     let mut candidates = Vec::new();
     while let Some(item) = records.next_record() {
-        let record = item.and_then(|raw| {
+        let record = item.map(|raw| {
             detector.rules.candidates_for_record(&raw, &mut candidates);
             if candidates.is_empty() {
-                return Ok(None);
+                return None;
             }
             // A record that cannot be parsed is evaluated on its readable head, not dropped.
-            Ok(Some(match raw.parse() {
+            Some(match raw.parse() {
                 Ok(record) => (record, None),
                 Err(e) => (raw.head_record(), Some(e)),
-            }))
+            })
         });
         let record = match record {
             Ok(Some((record, None))) => record,
