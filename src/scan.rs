@@ -30,7 +30,8 @@ pub struct ObjectReport {
     /// Records no rule could match, decided on their raw bytes (not parsed; a malformed record
     /// among them is therefore not reported as a bad record).
     pub prefiltered: usize,
-    /// Elements of `Records` that could not be evaluated (counted, logged, skipped).
+    /// Elements of `Records` that could not be read or parsed (counted, logged; those with a
+    /// readable head are still evaluated on it, see `partial_records`, the others skipped).
     pub bad_records: usize,
     /// Bad records that could not be parsed but were evaluated on their readable head (see
     /// [`crate::reader::RecordRef::head_record`]); also counted in `bad_records`.
