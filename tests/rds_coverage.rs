@@ -10,9 +10,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use trailwatch::detector::publishable;
-use trailwatch::ecs::CloudTrailView;
+use trailwatch::detect::{FloodControl, Policy};
 use trailwatch::rules::RuleOrigin;
+use trailwatch::sink::{AlertSink, Collector};
 use trailwatch::{Config, Detector, RuleSet};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
@@ -317,10 +317,11 @@ fn load(rule: &str, file: &str) -> Result<serde_json::Value, String> {
 
 /// The rule_ids of the alerts the default build publishes for one record.
 fn published_rule_ids(detector: &Detector, record: &serde_json::Value) -> BTreeSet<String> {
-    let view = CloudTrailView::new(record);
-    let mut alerts = Vec::new();
-    detector.detect(&view, record, &mut alerts);
-    publishable(&alerts, &Config::default())
+    let mut sink = FloodControl::new(Policy::publishing(&Config::default()), Collector::default());
+    detector.detect_value(record, &mut sink).expect("detect");
+    sink.end_object().expect("end");
+    sink.into_inner()
+        .alerts
         .iter()
         .map(|a| a.rule_id().to_owned())
         .collect()
@@ -405,6 +406,13 @@ fn every_new_rds_rule_is_in_the_technique_table() {
         .rules
         .iter()
         .filter(|r| r.origin == RuleOrigin::Project && !r.rule.is_building_block())
+        // RDS rules only: the self-defence and other services' rules have their own tests.
+        .filter(|r| {
+            r.rule
+                .tags
+                .iter()
+                .any(|t| t == "Data Source: Amazon RDS" || t == "Data Source: AWS RDS")
+        })
         .map(|r| r.file.trim_end_matches(".toml"))
         .filter(|stem| !tabled.contains(stem))
         .collect();

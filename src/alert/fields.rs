@@ -1,6 +1,7 @@
 //! Reading alert fields out of any [`Document`], and the canonical bytes of a record.
 use serde_json::{Map, Value as Json};
 
+use super::text::truncate_chars;
 use crate::engine::{Document, Value};
 
 /// The event's ECS fields copied into every alert, in this order (after the rule's investigation
@@ -177,8 +178,13 @@ fn write_canonical(value: &Json, out: &mut String) {
     }
 }
 
+/// A displayed key (its dotted path) is cut to this many characters: keys are attacker text
+/// like values, which the renderers cut too.
+pub const MAX_KEY_CHARS: usize = 200;
+
 /// Flattens a JSON object to `dotted.key: value` pairs for display: nested objects join keys with
 /// dots, list elements that are objects get `[i]`, lists of scalars are joined with ", ".
+/// Keys are at most [`MAX_KEY_CHARS`] characters (cut with `…`).
 pub fn flatten_for_display(map: &Map<String, Json>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (k, v) in map {
@@ -188,6 +194,12 @@ pub fn flatten_for_display(map: &Map<String, Json>) -> Vec<(String, String)> {
 }
 
 fn flatten_into(prefix: String, value: &Json, out: &mut Vec<(String, String)>) {
+    // Cut at every level, so a deep path of long keys costs its length once, not once per level.
+    let prefix = if prefix.len() > MAX_KEY_CHARS {
+        truncate_chars(&prefix, MAX_KEY_CHARS)
+    } else {
+        prefix
+    };
     match value {
         Json::Object(map) if !map.is_empty() => {
             for (k, v) in map {
@@ -252,5 +264,17 @@ mod tests {
         ];
         let got: Vec<(&str, &str)> = got.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn request_parameter_keys_are_length_capped() {
+        let long = "k".repeat(5_000);
+        let v = json!({ &long: { &long: "v" }, "short": 1 });
+        let Json::Object(m) = v else { unreachable!() };
+        let got = flatten_for_display(&m);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0.chars().count(), MAX_KEY_CHARS);
+        assert!(got[0].0.ends_with('…') && got[0].1 == "v", "{got:?}");
+        assert_eq!(got[1], ("short".to_string(), "1".to_string()));
     }
 }

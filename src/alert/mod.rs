@@ -9,6 +9,7 @@
 //! within SNS's 256 KiB. [`mark_self_target`] flags alerts whose call targets trailwatch's own
 //! function, topic, trail or trail bucket ([`SelfNames`]).
 
+mod chars;
 mod date;
 mod exceptions;
 mod fields;

@@ -7,15 +7,17 @@ use super::links;
 use super::markdown;
 use super::model::{key, Alert};
 use super::self_target;
-use super::text::{single_line, spaced_line, truncate_chars};
+use super::text::{ascii_line, single_line, truncate_ascii, truncate_chars};
 use crate::rules::Threat;
 
 /// SNS `Publish` `Subject`: "no line breaks or control characters, and less than 100
 /// characters long" (<https://docs.aws.amazon.com/sns/latest/api/API_Publish.html>).
 pub const SUBJECT_MAX_CHARS: usize = 99;
 
-/// `[HIGH] AWS RDS Snapshot Export by <actor> in <account>/<region>`, at most 99 characters,
-/// one line, no control characters.
+/// `[HIGH] AWS RDS Snapshot Export by <actor> in <account>/<region>`, at most 99 characters of
+/// printable ASCII (a longer subject ends in `...`), never empty. ASCII because Publish's
+/// documented subject constraint has been ASCII and a rejected publish loses the alert after its
+/// retries: actor names are transliterated (`é` → `e`) or replaced by `?`.
 pub fn subject(alert: &Alert) -> String {
     // An attack on the detector itself must stand out in an inbox full of the same rule's alerts.
     let itself = match self_target::notice(alert) {
@@ -36,7 +38,11 @@ pub fn subject(alert: &Alert) -> String {
         s.push_str(&format!(" in {account}/{region}"));
     }
     // Line breaks and other hazards become spaces here: a subject has no room for escapes.
-    truncate_chars(&spaced_line(&s), SUBJECT_MAX_CHARS)
+    let s = truncate_ascii(ascii_line(&s).trim(), SUBJECT_MAX_CHARS);
+    if s.is_empty() {
+        return "trailwatch alert".to_string();
+    }
+    s
 }
 
 /// The flood-control count of a summary alert.
@@ -270,6 +276,42 @@ mod tests {
         assert_eq!(
             subject(&alert("DBAdmin")),
             "[HIGH] AWS RDS Snapshot Export by DBAdmin in 111122223333/us-east-1"
+        );
+    }
+
+    fn assert_publishable(s: &str) {
+        assert!(s.is_ascii(), "{s}");
+        assert!(
+            !s.is_empty() && s.len() <= SUBJECT_MAX_CHARS,
+            "{} bytes: {s}",
+            s.len()
+        );
+        assert!(!s.chars().any(|c| c.is_ascii_control()), "{s}");
+    }
+
+    #[test]
+    fn subject_is_ascii_for_unicode_actors() {
+        let s = subject(&alert("Zoë Müller-Łukasz"));
+        assert_publishable(&s);
+        assert!(s.contains(" by Zoe Muller-Lukasz in "), "{s}");
+        // 40 characters of Greek, CJK, emoji and invisible characters: 218 bytes of UTF-8 in a
+        // 99-character subject before; now 99 ASCII bytes at most, cut with `...`.
+        for actor in [
+            "Ωμέγα管理者🙂".repeat(20),
+            "\u{200b}\u{202e}\u{e0041}\u{feff}".repeat(30),
+            "é".repeat(300),
+        ] {
+            let s = subject(&alert(&actor));
+            assert_publishable(&s);
+            assert!(!s.contains('…'), "{s}");
+        }
+        let mut long = alert("DBAdmin");
+        long.set(key::RULE_NAME, json!("Ünïcödé rule ".repeat(20)));
+        let s = subject(&long);
+        assert_publishable(&s);
+        assert!(
+            s.starts_with("[HIGH] Unicode rule Unicode rule") && s.ends_with("..."),
+            "{s}"
         );
     }
 

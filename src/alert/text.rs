@@ -3,10 +3,13 @@
 //!
 //! Everything that comes from a CloudTrail record (user agent, request parameters, ARNs, user
 //! names, even the event name of a forged record) is attacker-controlled.
+use super::chars;
 
-/// Text on one line: control characters (CR, LF, tab, ...), Unicode line/paragraph separators
-/// and bidirectional overrides are replaced by visible escapes (`\n`, `\u{202e}`), so a value can
-/// neither start a new email header or body line nor reorder what is displayed around it.
+/// Text on one line: control characters (CR, LF, tab, ...), Unicode line/paragraph separators,
+/// and invisible characters (format characters such as bidirectional overrides, zero-width
+/// spaces, the soft hyphen and tags; noncharacters) are replaced by visible escapes (`\n`,
+/// `\u{202e}`, `\u{200b}`), so a value can neither start a new email header or body line, nor
+/// reorder what is displayed around it, nor hide or disguise text (`adm\u{200b}in` is not `admin`).
 pub fn single_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -21,19 +24,36 @@ pub fn single_line(s: &str) -> String {
     out
 }
 
-/// Text on one line with every character [`single_line`] would escape replaced by a space
-/// (for short fields such as an email subject).
-pub fn spaced_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if is_hazard(c) { ' ' } else { c })
-        .collect()
+/// Control characters, line/paragraph separators, and invisible characters: every format (Cf)
+/// character, bidi controls (trojan-source style) among them, tags and noncharacters.
+fn is_hazard(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || chars::is_invisible(c)
 }
 
-/// Control characters, line/paragraph separators, and bidi controls (trojan-source style).
-fn is_hazard(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+/// Printable ASCII only, for fields that must be ASCII (the SNS subject): hazards become spaces, Latin letters and common typography are transliterated (`é` → `e`,
+/// `…` → `...`), any other character becomes `?`.
+pub fn ascii_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            c if is_hazard(c) => out.push(' '),
+            c if c.is_ascii() => out.push(c),
+            c => out.push_str(chars::ascii_fold(c).unwrap_or("?")),
+        }
+    }
+    out
+}
+
+/// At most `max` characters: longer text is cut and ends with `...` (within `max`), for text
+/// that must stay ASCII (see [`ascii_line`]).
+pub fn truncate_ascii(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let dots = max.min(3);
+    let mut out: String = s.chars().take(max - dots).collect();
+    out.extend(std::iter::repeat_n('.', dots));
+    out
 }
 
 /// At most `max` characters: longer text is cut at a character boundary and ends with `…`.
@@ -121,8 +141,33 @@ mod tests {
     }
 
     #[test]
-    fn spaced_line_replaces_hazards_with_spaces() {
-        assert_eq!(spaced_line("a\r\nb\u{2028}c\u{202e}d\\n"), "a  b c d\\n");
+    fn single_line_escapes_every_invisible_class() {
+        // U+061C, zero-width space/joiners, word joiner, BOM, soft hyphen, a tag, noncharacters,
+        // another format character (U+2064 invisible plus).
+        assert_eq!(
+            single_line("a\u{61c}b\u{200b}\u{200c}\u{200d}\u{2060}\u{feff}\u{ad}c\u{e0041}\u{fffe}\u{ffff}\u{2064}d"),
+            "a\\u{61c}b\\u{200b}\\u{200c}\\u{200d}\\u{2060}\\u{feff}\\u{ad}c\\u{e0041}\\u{fffe}\\u{ffff}\\u{2064}d"
+        );
+    }
+
+    #[test]
+    fn ascii_line_transliterates_and_replaces() {
+        assert_eq!(
+            ascii_line("Zoë Łukasz “Ø” – 日本\u{200b}\r\n…"),
+            "Zoe Lukasz \"O\" - ??   ..."
+        );
+    }
+
+    #[test]
+    fn truncate_ascii_cuts_with_three_dots() {
+        assert_eq!(truncate_ascii("abcdefgh", 6), "abc...");
+        assert_eq!(truncate_ascii("abcdef", 6), "abcdef");
+        assert_eq!(truncate_ascii("abcdef", 2), "..");
+    }
+
+    #[test]
+    fn ascii_line_replaces_hazards_with_spaces() {
+        assert_eq!(ascii_line("a\r\nb\u{2028}c\u{202e}d\\n"), "a  b c d\\n");
     }
 
     #[test]

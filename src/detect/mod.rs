@@ -16,12 +16,15 @@ pub use flood::{FloodControl, Policy, DEFAULT_PER_RULE_LIMIT};
 pub use process::{process_object, scan_collect, scan_collect_pipelined, Collected, ObjectReport};
 
 /// What detection made of one record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Verdict {
     /// No rule could match: decided on the raw bytes, not parsed.
     Prefiltered,
     /// Parsed and evaluated.
     Evaluated(Evaluated),
+    /// The record could not be parsed: evaluated on its readable head fields instead
+    /// ([`RecordRef::head_record`]), so damage after the head cannot hide it; the parse error.
+    Partial(Evaluated, ReadError),
 }
 
 /// The counts of an evaluated record.
@@ -132,9 +135,16 @@ impl Detector {
         if candidates.is_empty() {
             return Ok(Verdict::Prefiltered);
         }
-        let parsed = record.parse().map_err(DetectError::Record)?;
+        let (parsed, damage) = match record.parse() {
+            Ok(parsed) => (parsed, None),
+            Err(e) => (record.head_record(), Some(e)),
+        };
         let view = CloudTrailView::new(&parsed);
-        self.detect_event(candidates, &view, &parsed, sink)
+        let verdict = self.detect_event(candidates, &view, &parsed, sink)?;
+        Ok(match (verdict, damage) {
+            (Verdict::Evaluated(counts), Some(e)) => Verdict::Partial(counts, e),
+            (verdict, _) => verdict,
+        })
     }
 
     /// Evaluates the rules among `candidates` on one event (a CloudTrail record and its ECS view)

@@ -32,8 +32,12 @@ pub struct ObjectReport {
     /// Records no rule could match, decided on their raw bytes (not parsed; a malformed record
     /// among them is therefore not reported as a bad record).
     pub prefiltered: usize,
-    /// Elements of `Records` that could not be evaluated (counted, logged, skipped).
+    /// Elements of `Records` that could not be read or parsed (counted, logged; those with a
+    /// readable head are still evaluated on it, see `partial_records`, the others skipped).
     pub bad_records: usize,
+    /// Bad records that could not be parsed but were evaluated on their readable head (see
+    /// [`crate::reader::RecordRef::head_record`]); also counted in `bad_records`.
+    pub partial_records: usize,
     /// The first few bad-record messages.
     pub bad_record_messages: Vec<String>,
     /// Alerts found (handed to the sink, before its policy).
@@ -60,6 +64,7 @@ impl ObjectReport {
             records: 0,
             prefiltered: 0,
             bad_records: 0,
+            partial_records: 0,
             bad_record_messages: Vec::new(),
             alerts: 0,
             excepted: 0,
@@ -288,6 +293,16 @@ fn scan_records<R: Read>(
                 report.records += 1;
                 report.alerts += counts.alerts;
                 report.excepted += counts.excepted;
+            }
+            Ok(Verdict::Partial(counts, e)) => {
+                tracing::warn!(object, error = %e, "bad record: evaluated on its readable head");
+                report.bad_records += 1;
+                report.partial_records += 1;
+                report.alerts += counts.alerts;
+                report.excepted += counts.excepted;
+                if report.bad_record_messages.len() < KEEP_BAD_RECORD_MESSAGES {
+                    report.bad_record_messages.push(e.to_string());
+                }
             }
             Err(DetectError::Sink(e)) => {
                 report.records += 1;

@@ -9,14 +9,16 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
 
-use crate::prefilter::{self, Field, Head};
+use crate::prefilter::{Field, Head};
 
+mod deep;
+mod head;
 mod input;
 mod parse;
 mod structural;
 
 use input::Input;
-pub use parse::{parse_record, RawRecord};
+pub use parse::{parse_record, RawRecord, RecordRef};
 use structural::{Outcome, Scanned, Span};
 
 /// Records larger than this are skipped (reported), so one huge record cannot exhaust memory.
@@ -69,37 +71,6 @@ pub fn decoder<'a, R: Read + 'a>(input: R) -> Box<dyn Read + 'a> {
         Box::new(MultiGzDecoder::new(input))
     } else {
         Box::new(input)
-    }
-}
-
-/// One element of `Records`, borrowed from the reader (see [`Records::next_record`]).
-#[derive(Debug, Clone, Copy)]
-pub struct RecordRef<'a> {
-    /// Position in `Records` (0-based).
-    pub index: usize,
-    /// The element's raw JSON.
-    pub bytes: &'a [u8],
-    /// The dispatch fields, when the splitter could read them on the way.
-    head: Option<Head<'a>>,
-}
-
-impl<'a> RecordRef<'a> {
-    /// The record's top-level `eventSource` / `eventName` as the prefilter needs them (read by
-    /// the splitter when it could, otherwise by [`prefilter::scan_head`]).
-    pub fn head(&self) -> Head<'a> {
-        self.head
-            .unwrap_or_else(|| prefilter::scan_head(self.bytes))
-    }
-
-    /// True when the splitter saw no backslash in the record (it reads the head only then);
-    /// false when that is not known.
-    pub fn escape_free(&self) -> bool {
-        self.head.is_some()
-    }
-
-    /// Parses the record; a parse failure is a [`ReadError::BadRecord`].
-    pub fn parse(&self) -> Result<serde_json::Value, ReadError> {
-        parse_record(self.index, self.bytes)
     }
 }
 

@@ -78,8 +78,12 @@ pub(crate) enum Outcome {
 /// (e.g. a trailing comma); such a record cannot parse, so it can raise no alert either way.
 pub(crate) fn scan_record(buf: &[u8]) -> Outcome {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("pclmulqdq") {
-        // SAFETY: both features were detected on this CPU just now.
+    if std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("pclmulqdq")
+        && std::is_x86_feature_detected!("bmi1")
+    {
+        // SAFETY: the three features `scan_record_avx2` is compiled with were detected on this
+        // CPU just now (bmi1 is separate from AVX2: a CPU or hypervisor may expose one alone).
         return unsafe { scan_record_avx2(buf) };
     }
     // Every Graviton (Neoverse N1, V1, V2) has PMULL; Rust's `aes` feature stands for AES and

@@ -425,3 +425,30 @@ fn deep_nesting_is_walked_to_its_end() {
         assert_eq!(got.len, text.len() - 2, "depth {depth}");
     }
 }
+
+/// The AVX2 walk is compiled with `target_feature(enable = ...)`: running it on a CPU without
+/// one of those features is undefined behaviour, so `scan_record` must detect every one of them
+/// at run time (bmi1 included: a CPU or hypervisor may expose AVX2 without it).
+#[test]
+fn avx2_path_checks_every_feature_it_is_compiled_with() {
+    let source = include_str!("../structural.rs");
+    let marker = "#[target_feature(enable = \"";
+    let at = source
+        .find("fn scan_record_avx2")
+        .and_then(|f| source[..f].rfind(marker))
+        .expect("scan_record_avx2's target_feature attribute");
+    let features = &source[at + marker.len()..];
+    let features = &features[..features.find('"').expect("end of the feature list")];
+    let body = &source[source
+        .find("pub(crate) fn scan_record(")
+        .expect("scan_record")..];
+    let body = &body[..body.find("scan_record_avx2(buf)").expect("the AVX2 call")];
+    let features: Vec<&str> = features.split(',').collect();
+    assert!(features.contains(&"bmi1"), "{features:?}");
+    for feature in features {
+        assert!(
+            body.contains(&format!("is_x86_feature_detected!(\"{feature}\")")),
+            "{feature} is not detected before the AVX2 walk"
+        );
+    }
+}
