@@ -8,13 +8,16 @@
 //! computed on first read and cached in the view so they can be lent out.
 
 use super::derived::{categorization, iso8601_to_es, lowercase_cow, split_tls_version};
+use super::enriched;
 use super::entity::{entities, ActorKind, Entities};
+use super::geoip::{AsInfo, Enrichment, GeoInfo};
 use super::java_map::{java_len, java_len_upper_bound, java_map_to_string};
 use super::json_walk::{
     get_path, get_str, visit_json, visit_leaves, visit_objects, visit_path, PrunedJson,
 };
 use super::paths::{Blob, FLATTENED_LIMIT, FLATTENED_ROOTS, IGNORE_ABOVE, LEAF_PATHS};
 use super::resources::{dedup_resources, ResourceDoc};
+use super::user_agent::{parse_user_agent, UserAgent};
 use crate::engine::{Document, Value};
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -33,6 +36,11 @@ struct Cache<'a> {
     resources: OnceCell<Vec<&'a Json>>,
     related_user: OnceCell<Vec<&'a str>>,
     entities: OnceCell<Option<Entities<'a>>>,
+    /// Enrichment, computed only when a `user_agent.*` (other than `original`), `source.as.*` or
+    /// `source.geo.*` field is read.
+    user_agent: OnceCell<Option<UserAgent>>,
+    as_info: OnceCell<Option<AsInfo>>,
+    geo: OnceCell<Option<GeoInfo>>,
 }
 
 /// Options of the Elastic integration that change the document.
@@ -49,6 +57,7 @@ pub struct ViewOptions {
 pub struct CloudTrailView<'a> {
     rec: &'a Json,
     options: ViewOptions,
+    enrichment: &'a Enrichment,
     cache: Cache<'a>,
 }
 
@@ -59,10 +68,23 @@ impl<'a> CloudTrailView<'a> {
     }
 
     /// A view over `record` as the integration configured with `options` indexes it.
+    /// `user_agent.*` is parsed (when the build has uap-core's regexes); `source.as.*` and
+    /// `source.geo.*` are absent: see [`CloudTrailView::with_enrichment`].
     pub fn with_options(record: &'a Json, options: ViewOptions) -> Self {
+        Self::with_enrichment(record, options, &Enrichment::NONE)
+    }
+
+    /// A view that also answers `source.as.*` / `source.geo.*` from `enrichment`'s databases
+    /// (opened once per process, shared by every view).
+    pub fn with_enrichment(
+        record: &'a Json,
+        options: ViewOptions,
+        enrichment: &'a Enrichment,
+    ) -> Self {
         CloudTrailView {
             rec: record,
             options,
+            enrichment,
             cache: Cache::default(),
         }
     }
@@ -319,6 +341,44 @@ impl<'a> CloudTrailView<'a> {
         list.iter().any(|s| visit(Value::Str(s)))
     }
 
+    /// `user_agent.*` but `original`: the agent parsed on first read (never when only `original`
+    /// is read, so rules that do not ask pay nothing).
+    fn visit_user_agent(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        let Some(rest) = path.strip_prefix("user_agent.") else {
+            return false;
+        };
+        self.cache
+            .user_agent
+            .get_or_init(|| self.str(&["userAgent"]).and_then(parse_user_agent))
+            .as_ref()
+            .is_some_and(|ua| enriched::visit_user_agent(ua, rest, visit))
+    }
+
+    /// `source.as.*` / `source.geo.*`: looked up on first read, from `source.ip` (the pipeline's
+    /// `geoip` processors read it, so a `sourceIPAddress` that is a host name gives nothing).
+    fn visit_geo(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        let ip = || {
+            self.str(&["sourceIPAddress"])
+                .and_then(|s| s.parse::<std::net::IpAddr>().ok())
+        };
+        if let Some(rest) = path.strip_prefix("source.as.") {
+            return self
+                .cache
+                .as_info
+                .get_or_init(|| ip().and_then(|ip| self.enrichment.asn(ip)))
+                .as_ref()
+                .is_some_and(|i| enriched::visit_as(i, rest, visit));
+        }
+        let Some(rest) = path.strip_prefix("source.geo.") else {
+            return false;
+        };
+        self.cache
+            .geo
+            .get_or_init(|| ip().and_then(|ip| self.enrichment.geo(ip)))
+            .as_ref()
+            .is_some_and(|g| enriched::visit_geo(g, rest, visit))
+    }
+
     fn visit_strs(items: &[&str], visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
         items.iter().any(|s| visit(Value::Str(s)))
     }
@@ -348,6 +408,7 @@ impl<'a> CloudTrailView<'a> {
         };
         LEAF_PATHS
             .iter()
+            .chain(enriched::ENRICHED_LEAF_PATHS)
             .filter(|p| below(p))
             .any(|p| self.any_value(p, &mut |_| true))
             || (path == "aws.cloudtrail.resources" && !self.resources().is_empty())
@@ -394,6 +455,10 @@ impl Document for CloudTrailView<'_> {
                 .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
                 .is_some_and(|s| visit(Value::Str(s))),
             "user_agent.original" => self.visit_src(&["userAgent"], visit),
+            p if p.starts_with("user_agent.") => self.visit_user_agent(p, visit),
+            p if p.starts_with("source.as.") || p.starts_with("source.geo.") => {
+                self.visit_geo(p, visit)
+            }
             "user.id" => self.user_id().is_some_and(|v| visit_json(v, visit)),
             "user.name" => self.user_name().is_some_and(|v| visit_json(v, visit)),
             // `set user.email` when `user.name` has an `@` after its first character.
@@ -535,7 +600,7 @@ impl Document for CloudTrailView<'_> {
 
     fn any_leaf(&self, visit: &mut dyn FnMut(&str, Value<'_>) -> bool) -> bool {
         let mut buf = String::new();
-        for p in LEAF_PATHS {
+        for p in LEAF_PATHS.iter().chain(enriched::ENRICHED_LEAF_PATHS) {
             let hit = if let Some((_, blob, key)) = FLATTENED_ROOTS.iter().find(|r| r.0 == *p) {
                 self.flattened_root(key, *blob).is_some_and(|v| {
                     buf.clear();
