@@ -22,6 +22,7 @@ use crate::engine::{Document, Value};
 use serde_json::Value as Json;
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 /// Values computed on first read.
 #[derive(Debug, Default)]
@@ -38,7 +39,7 @@ struct Cache<'a> {
     entities: OnceCell<Option<Entities<'a>>>,
     /// Enrichment, computed only when a `user_agent.*` (other than `original`), `source.as.*` or
     /// `source.geo.*` field is read.
-    user_agent: OnceCell<Option<UserAgent>>,
+    user_agent: OnceCell<Option<Arc<UserAgent>>>,
     as_info: OnceCell<Option<AsInfo>>,
     geo: OnceCell<Option<GeoInfo>>,
 }
