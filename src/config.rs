@@ -1,5 +1,8 @@
 //! Configuration from the environment, read once at cold start.
 
+use crate::ecs::{Enrichment, GeoIpError};
+use std::path::PathBuf;
+
 /// Default number of individual alerts per object and rule before the rest are summarised.
 pub const DEFAULT_MAX_ALERTS_PER_RULE: usize = 20;
 
@@ -16,6 +19,11 @@ pub struct Config {
     pub exceptions_file: Option<String>,
     /// `EXCEPTIONS_TOML`: exceptions as inline TOML (e.g. from a stack parameter), also added.
     pub exceptions_toml: Option<String>,
+    /// `GEOIP_ASN_DB`: a MaxMind-format ASN database (GeoLite2-ASN) for `source.as.*`; in Lambda
+    /// a file of a layer, under /opt. Without it those fields are absent.
+    pub geoip_asn_db: Option<PathBuf>,
+    /// `GEOIP_CITY_DB`: a MaxMind-format City database (GeoLite2-City) for `source.geo.*`.
+    pub geoip_city_db: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -26,6 +34,8 @@ impl Default for Config {
             publish_building_blocks: false,
             exceptions_file: None,
             exceptions_toml: None,
+            geoip_asn_db: None,
+            geoip_city_db: None,
         }
     }
 }
@@ -40,6 +50,25 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// Opens the GeoIP databases this configuration names, once per process (cold start); the
+    /// result is shared read-only by every [`crate::ecs::CloudTrailView::with_enrichment`].
+    /// A named database that does not open is an error, not a silent absence.
+    pub fn open_enrichment(&self) -> Result<Enrichment, GeoIpError> {
+        let e = Enrichment::open(self.geoip_asn_db.as_deref(), self.geoip_city_db.as_deref())?;
+        if !crate::ecs::user_agent_available() {
+            tracing::warn!(
+                "user_agent.name/version/os/device unavailable: built without uap-core's regexes.yaml"
+            );
+        }
+        tracing::info!(
+            asn = e.has_asn(),
+            city = e.has_city(),
+            user_agent = crate::ecs::user_agent_available(),
+            "enrichment ready"
+        );
+        Ok(e)
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -52,6 +81,8 @@ impl Config {
             topic_arn: nonempty("ALERT_TOPIC_ARN"),
             exceptions_file: nonempty("EXCEPTIONS_FILE"),
             exceptions_toml: nonempty("EXCEPTIONS_TOML"),
+            geoip_asn_db: nonempty("GEOIP_ASN_DB").map(PathBuf::from),
+            geoip_city_db: nonempty("GEOIP_CITY_DB").map(PathBuf::from),
             ..Config::default()
         };
         if let Some(v) = nonempty("MAX_ALERTS_PER_RULE") {
@@ -107,6 +138,20 @@ mod tests {
             ),
             (Some("arn:t"), 5, true)
         );
+    }
+
+    #[test]
+    fn geoip_paths_are_read_and_a_missing_database_is_an_error() {
+        let c = config(&[("GEOIP_ASN_DB", "/nonexistent/asn.mmdb")]).unwrap();
+        assert_eq!(
+            c.geoip_asn_db.as_deref(),
+            Some(std::path::Path::new("/nonexistent/asn.mmdb"))
+        );
+        assert_eq!(c.geoip_city_db, None);
+        let e = c.open_enrichment().unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/asn.mmdb"), "{e}");
+        let none = config(&[]).unwrap().open_enrichment().unwrap();
+        assert!(!none.has_asn() && !none.has_city());
     }
 
     #[test]
