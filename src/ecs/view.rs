@@ -40,8 +40,9 @@ struct Cache<'a> {
     /// Enrichment, computed only when a `user_agent.*` (other than `original`), `source.as.*` or
     /// `source.geo.*` field is read.
     user_agent: OnceCell<Option<Arc<UserAgent>>>,
-    as_info: OnceCell<Option<AsInfo>>,
-    geo: OnceCell<Option<GeoInfo>>,
+    // Boxed: a view that never reads them (most) stays small to create.
+    as_info: OnceCell<Option<Box<AsInfo>>>,
+    geo: OnceCell<Option<Box<GeoInfo>>>,
 }
 
 /// Options of the Elastic integration that change the document.
@@ -366,7 +367,7 @@ impl<'a> CloudTrailView<'a> {
             return self
                 .cache
                 .as_info
-                .get_or_init(|| ip().and_then(|ip| self.enrichment.asn(ip)))
+                .get_or_init(|| ip().and_then(|ip| self.enrichment.asn(ip)).map(Box::new))
                 .as_ref()
                 .is_some_and(|i| enriched::visit_as(i, rest, visit));
         }
@@ -375,7 +376,7 @@ impl<'a> CloudTrailView<'a> {
         };
         self.cache
             .geo
-            .get_or_init(|| ip().and_then(|ip| self.enrichment.geo(ip)))
+            .get_or_init(|| ip().and_then(|ip| self.enrichment.geo(ip)).map(Box::new))
             .as_ref()
             .is_some_and(|g| enriched::visit_geo(g, rest, visit))
     }
@@ -456,10 +457,6 @@ impl Document for CloudTrailView<'_> {
                 .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
                 .is_some_and(|s| visit(Value::Str(s))),
             "user_agent.original" => self.visit_src(&["userAgent"], visit),
-            p if p.starts_with("user_agent.") => self.visit_user_agent(p, visit),
-            p if p.starts_with("source.as.") || p.starts_with("source.geo.") => {
-                self.visit_geo(p, visit)
-            }
             "user.id" => self.user_id().is_some_and(|v| visit_json(v, visit)),
             "user.name" => self.user_name().is_some_and(|v| visit_json(v, visit)),
             // `set user.email` when `user.name` has an `@` after its first character.
@@ -593,6 +590,13 @@ impl Document for CloudTrailView<'_> {
                 }
                 if path.starts_with("aws.cloudtrail.flattened.") {
                     return self.visit_flattened(path, visit);
+                }
+                // Enrichment, tested after every field the record gives directly.
+                if path.starts_with("user_agent.") {
+                    return self.visit_user_agent(path, visit);
+                }
+                if path.starts_with("source.as.") || path.starts_with("source.geo.") {
+                    return self.visit_geo(path, visit);
                 }
                 self.is_object_path(path) && visit(Value::Object)
             }
