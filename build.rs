@@ -17,6 +17,9 @@ mod model;
 
 use model::{RuleFile, Technique};
 
+#[path = "build/uap.rs"]
+mod uap;
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.path());
@@ -250,5 +253,6 @@ fn main() -> io::Result<()> {
     }
     code.push_str("];\n");
     let out = PathBuf::from(env::var("OUT_DIR").map_err(io::Error::other)?);
+    uap::generate(&out)?;
     fs::write(out.join("embedded_rules.rs"), code)
 }

@@ -61,5 +61,65 @@ fn benches(c: &mut Criterion) {
     c.bench_function("ruleset_compile", |b| b.iter(RuleSet::embedded));
 }
 
-criterion_group!(engine_benches, benches);
+/// The cost per enriched alert: what reading `user_agent.name` and the `source.as.*` /
+/// `source.geo.*` fields adds to a view (nothing is parsed or looked up unless read). GeoIP
+/// lookups only when `GEOIP_ASN_DB` / `GEOIP_CITY_DB` are set (scripts/test-geoip.sh).
+fn enrichment_benches(c: &mut Criterion) {
+    use trailwatch::ecs::{parse_user_agent, Enrichment, ViewOptions};
+    let record: serde_json::Value = serde_json::from_str(RECORD).unwrap_or_default();
+    let agent = record["userAgent"].as_str().unwrap_or_default().to_string();
+    // The first parse compiles each regex it tries: the once-per-process cost.
+    let start = std::time::Instant::now();
+    let first = parse_user_agent(&agent).map(|ua| ua.name.clone());
+    eprintln!(
+        "enrichment: first user-agent parse (compiles the regexes it tries) {:?} -> {first:?}",
+        start.elapsed()
+    );
+    let mut n = 0u64;
+    c.bench_function("user_agent_parse_uncached", |b| {
+        b.iter(|| {
+            // A distinct string each time: the per-process cache never answers.
+            n += 1;
+            parse_user_agent(black_box(&format!("{agent} md/n#{n}"))).map(|u| u.name.len())
+        })
+    });
+    c.bench_function("user_agent_name_cached", |b| {
+        b.iter(|| {
+            CloudTrailView::new(&record).any_value(black_box("user_agent.name"), &mut |_| true)
+        })
+    });
+    let path = |k: &str| {
+        std::env::var_os(k)
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    let (Some(asn), Some(city)) = (path("GEOIP_ASN_DB"), path("GEOIP_CITY_DB")) else {
+        return eprintln!("enrichment: GEOIP_ASN_DB / GEOIP_CITY_DB unset, geo benches skipped");
+    };
+    let Ok(enrichment) = Enrichment::open(Some(&asn), Some(&city)) else {
+        return eprintln!("enrichment: GeoIP databases do not open, geo benches skipped");
+    };
+    // An address the MaxMind test databases know (216.160.83.56: AS209, Milton, US).
+    let mut geo_record = record.clone();
+    geo_record["sourceIPAddress"] = serde_json::json!("216.160.83.56");
+    c.bench_function("enriched_alert_fields", |b| {
+        b.iter(|| {
+            let view =
+                CloudTrailView::with_enrichment(&geo_record, ViewOptions::default(), &enrichment);
+            let mut hits = 0;
+            for p in [
+                "user_agent.name",
+                "source.as.number",
+                "source.as.organization.name",
+                "source.geo.country_iso_code",
+                "source.geo.city_name",
+            ] {
+                hits += usize::from(view.any_value(black_box(p), &mut |_| true));
+            }
+            hits
+        })
+    });
+}
+
+criterion_group!(engine_benches, benches, enrichment_benches);
 criterion_main!(engine_benches);

@@ -1,5 +1,8 @@
 //! Configuration from the environment, read once at cold start.
 
+use crate::ecs::{Enrichment, GeoIpError};
+use std::path::PathBuf;
+
 /// Default number of individual alerts per object and rule before the rest are summarised.
 pub const DEFAULT_MAX_ALERTS_PER_RULE: usize = 20;
 
@@ -26,6 +29,11 @@ pub struct Config {
     pub trail_bucket: Option<String>,
     /// `TRAIL_NAME`: the trail trailwatch reads (name or ARN).
     pub trail_name: Option<String>,
+    /// `GEOIP_ASN_DB`: a MaxMind-format ASN database (GeoLite2-ASN) for `source.as.*`; in Lambda
+    /// a file of a layer, under /opt. Without it those fields are absent.
+    pub geoip_asn_db: Option<PathBuf>,
+    /// `GEOIP_CITY_DB`: a MaxMind-format City database (GeoLite2-City) for `source.geo.*`.
+    pub geoip_city_db: Option<PathBuf>,
 }
 
 /// Default for [`Config::deadline_margin_seconds`]: time to scan and publish one more object.
@@ -43,6 +51,8 @@ impl Default for Config {
             function_name: None,
             trail_bucket: None,
             trail_name: None,
+            geoip_asn_db: None,
+            geoip_city_db: None,
         }
     }
 }
@@ -57,6 +67,25 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// Opens the GeoIP databases this configuration names, once per process (cold start); the
+    /// result is shared read-only by every [`crate::ecs::CloudTrailView::with_enrichment`].
+    /// A named database that does not open is an error, not a silent absence.
+    pub fn open_enrichment(&self) -> Result<Enrichment, GeoIpError> {
+        let e = Enrichment::open(self.geoip_asn_db.as_deref(), self.geoip_city_db.as_deref())?;
+        if !crate::ecs::user_agent_available() {
+            tracing::warn!(
+                "user_agent.name/version/os/device unavailable: built without uap-core's regexes.yaml"
+            );
+        }
+        tracing::info!(
+            asn = e.has_asn(),
+            city = e.has_city(),
+            user_agent = crate::ecs::user_agent_available(),
+            "enrichment ready"
+        );
+        Ok(e)
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -72,6 +101,8 @@ impl Config {
             function_name: nonempty("AWS_LAMBDA_FUNCTION_NAME").map(|v| v.trim().to_owned()),
             trail_bucket: nonempty("TRAIL_BUCKET").map(|v| v.trim().to_owned()),
             trail_name: nonempty("TRAIL_NAME").map(|v| v.trim().to_owned()),
+            geoip_asn_db: nonempty("GEOIP_ASN_DB").map(PathBuf::from),
+            geoip_city_db: nonempty("GEOIP_CITY_DB").map(PathBuf::from),
             ..Config::default()
         };
         if let Some(v) = nonempty("MAX_ALERTS_PER_RULE") {
@@ -151,6 +182,20 @@ mod tests {
         );
         // Empty means not set (the template passes "" when the parameter is left empty).
         assert_eq!(c.trail_name, None);
+    }
+
+    #[test]
+    fn geoip_paths_are_read_and_a_missing_database_is_an_error() {
+        let c = config(&[("GEOIP_ASN_DB", "/nonexistent/asn.mmdb")]).unwrap();
+        assert_eq!(
+            c.geoip_asn_db.as_deref(),
+            Some(std::path::Path::new("/nonexistent/asn.mmdb"))
+        );
+        assert_eq!(c.geoip_city_db, None);
+        let e = c.open_enrichment().unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/asn.mmdb"), "{e}");
+        let none = config(&[]).unwrap().open_enrichment().unwrap();
+        assert!(!none.has_asn() && !none.has_city());
     }
 
     #[test]

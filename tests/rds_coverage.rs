@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! The RDS attack techniques that Elastic, Panther, SigmaHQ and TrailAlerts detect between them
 //! (the table in docs/rules.md), each tried on the default build: the compiled-in rules and
 //! exceptions, through the detector and the publishing policy, exactly as the Lambda function

@@ -24,6 +24,16 @@ pub const ECS_FIELDS: &[&str] = &[
     "source.ip",
     "source.port",
     "user_agent.original",
+    // Enrichment (present when the build / the GeoIP databases allow; parsed only here and when
+    // a rule reads them): the responder's "which tool, from where?".
+    "user_agent.name",
+    "user_agent.version",
+    "user_agent.os.full",
+    "source.as.number",
+    "source.as.organization.name",
+    "source.geo.country_iso_code",
+    "source.geo.country_name",
+    "source.geo.city_name",
     "user.name",
     "user.id",
     "aws.cloudtrail.user_identity.type",

@@ -3,7 +3,7 @@
 //! policy ([`FloodControl`]).
 use crate::alert::{mark_self_target, Alert, Date, ExceptionError, Exceptions, SelfNames};
 use crate::config::Config;
-use crate::ecs::CloudTrailView;
+use crate::ecs::{CloudTrailView, Enrichment, ViewOptions};
 use crate::engine::Document;
 use crate::reader::{ReadError, RecordRef};
 use crate::rules::{CompiledRule, RuleSet};
@@ -58,6 +58,8 @@ pub enum DetectorError {
         origin: String,
         source: Box<ExceptionError>,
     },
+    #[error(transparent)]
+    GeoIp(crate::ecs::GeoIpError),
     #[error("cannot read EXCEPTIONS_FILE {path}: {source}")]
     ExceptionsFile {
         path: String,
@@ -76,6 +78,8 @@ pub struct Detector {
     /// trailwatch's own function, topic, trail and bucket: alerts on calls that target them
     /// say so.
     pub self_names: SelfNames,
+    /// GeoIP databases for `source.as.*` / `source.geo.*` (opened once, shared).
+    pub enrichment: std::sync::Arc<Enrichment>,
 }
 
 impl Detector {
@@ -86,6 +90,7 @@ impl Detector {
             exceptions: Exceptions::default(),
             today: Some(Date::from_system_time(std::time::SystemTime::now())),
             self_names: SelfNames::default(),
+            enrichment: std::sync::Arc::default(),
         }
     }
 
@@ -118,6 +123,9 @@ impl Detector {
         Ok(Detector {
             exceptions,
             self_names: SelfNames::from_config(config),
+            enrichment: std::sync::Arc::new(
+                config.open_enrichment().map_err(DetectorError::GeoIp)?,
+            ),
             ..Detector::new(rules)
         })
     }
@@ -139,7 +147,8 @@ impl Detector {
             Ok(parsed) => (parsed, None),
             Err(e) => (record.head_record(), Some(e)),
         };
-        let view = CloudTrailView::new(&parsed);
+        let view =
+            CloudTrailView::with_enrichment(&parsed, ViewOptions::default(), &self.enrichment);
         let verdict = self.detect_event(candidates, &view, &parsed, sink)?;
         Ok(match (verdict, damage) {
             (Verdict::Evaluated(counts), Some(e)) => Verdict::Partial(counts, e),
@@ -176,7 +185,8 @@ impl Detector {
         record: &serde_json::Value,
         sink: &mut dyn AlertSink,
     ) -> Result<Verdict, DetectError> {
-        let view = CloudTrailView::new(record);
+        let view =
+            CloudTrailView::with_enrichment(record, ViewOptions::default(), &self.enrichment);
         let mut candidates = Vec::new();
         self.rules.document_candidates(&view, &mut candidates);
         self.detect_event(&candidates, &view, record, sink)

@@ -12,8 +12,11 @@
 //!   (`ignore_above`) are not reported by `any_value`/`any_leaf` — Elasticsearch stores but does
 //!   not index them, so no query matches them, `f:*` included; [`CloudTrailView::stored_string`]
 //!   still returns them for display.
-//! - Not produced: `source.geo.*`/`source.as.*` (GeoIP databases), `user_agent.name`/`version`/
-//!   `os`/`device` (the `user_agent` processor), `event.original`, `event.created`, `tags`.
+//! - Enrichment: `user_agent.name`/`version`/`os.*`/`device.name` (the `user_agent` processor,
+//!   uap-core's regexes built in when the build found them: [`user_agent_available`]) are parsed
+//!   on first read; `source.as.*`/`source.geo.*` only from a view given an [`Enrichment`] with
+//!   the GeoIP databases ([`CloudTrailView::with_enrichment`]), absent otherwise.
+//! - Not produced: `event.original`, `event.created`, `tags`.
 //! - `related.entity`, `actor.entity.id`, `target.entity.id` and the typed `*.entity.id` fields
 //!   only with [`ViewOptions::actor_target_mapping`] (the integration option of that name).
 //! - Documents the pipeline would fail on (e.g. a role session whose ARN is not `arn:aws:sts:`,
@@ -40,17 +43,22 @@
 //! [`Document`]: crate::engine::Document
 
 mod derived;
+mod enriched;
 mod entity;
 mod entity_services;
+mod geoip;
 mod java_map;
 mod json_walk;
 mod paths;
 mod prefixed;
 mod resources;
+mod user_agent;
 mod view;
 #[cfg(test)]
 mod view_tests;
 
+pub use geoip::{AsInfo, Enrichment, GeoInfo, GeoIpError};
 pub use java_map::java_map_to_string;
 pub use paths::{field_type, FieldType};
+pub use user_agent::{parse_user_agent, user_agent_available, user_agent_source, UserAgent};
 pub use view::{CloudTrailView, ViewOptions};

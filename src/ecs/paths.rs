@@ -197,6 +197,16 @@ pub fn field_type(path: &str) -> FieldType {
         p if p.starts_with("aws.cloudtrail.flattened.") => FieldType::Flattened,
         p if p.starts_with("aws.cloudtrail.resources.") => FieldType::Keyword,
         p if LEAF_PATHS.contains(&p) => FieldType::Keyword,
+        // The enrichment's strings (`source.as.number` is a long and `source.geo.location` a
+        // geo_point, neither modelled by this enum: left Unmapped).
+        p if super::enriched::ENRICHED_LEAF_PATHS.contains(&p)
+            && !matches!(
+                p,
+                "source.as.number" | "source.geo.location.lat" | "source.geo.location.lon"
+            ) =>
+        {
+            FieldType::Keyword
+        }
         _ => FieldType::Unmapped,
     }
 }

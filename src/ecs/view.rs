@@ -8,17 +8,21 @@
 //! computed on first read and cached in the view so they can be lent out.
 
 use super::derived::{categorization, iso8601_to_es, lowercase_cow, split_tls_version};
+use super::enriched;
 use super::entity::{entities, ActorKind, Entities};
+use super::geoip::{AsInfo, Enrichment, GeoInfo};
 use super::java_map::{java_len, java_len_upper_bound, java_map_to_string};
 use super::json_walk::{
     get_path, get_str, visit_json, visit_leaves, visit_objects, visit_path, PrunedJson,
 };
 use super::paths::{Blob, FLATTENED_LIMIT, FLATTENED_ROOTS, IGNORE_ABOVE, LEAF_PATHS};
 use super::resources::{dedup_resources, ResourceDoc};
+use super::user_agent::{parse_user_agent, UserAgent};
 use crate::engine::{Document, Value};
 use serde_json::Value as Json;
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 /// Values computed on first read.
 #[derive(Debug, Default)]
@@ -33,6 +37,12 @@ struct Cache<'a> {
     resources: OnceCell<Vec<&'a Json>>,
     related_user: OnceCell<Vec<&'a str>>,
     entities: OnceCell<Option<Entities<'a>>>,
+    /// Enrichment, computed only when a `user_agent.*` (other than `original`), `source.as.*` or
+    /// `source.geo.*` field is read.
+    user_agent: OnceCell<Option<Arc<UserAgent>>>,
+    // Boxed: a view that never reads them (most) stays small to create.
+    as_info: OnceCell<Option<Box<AsInfo>>>,
+    geo: OnceCell<Option<Box<GeoInfo>>>,
 }
 
 /// Options of the Elastic integration that change the document.
@@ -49,6 +59,7 @@ pub struct ViewOptions {
 pub struct CloudTrailView<'a> {
     rec: &'a Json,
     options: ViewOptions,
+    enrichment: &'a Enrichment,
     cache: Cache<'a>,
 }
 
@@ -59,10 +70,23 @@ impl<'a> CloudTrailView<'a> {
     }
 
     /// A view over `record` as the integration configured with `options` indexes it.
+    /// `user_agent.*` is parsed (when the build has uap-core's regexes); `source.as.*` and
+    /// `source.geo.*` are absent: see [`CloudTrailView::with_enrichment`].
     pub fn with_options(record: &'a Json, options: ViewOptions) -> Self {
+        Self::with_enrichment(record, options, &Enrichment::NONE)
+    }
+
+    /// A view that also answers `source.as.*` / `source.geo.*` from `enrichment`'s databases
+    /// (opened once per process, shared by every view).
+    pub fn with_enrichment(
+        record: &'a Json,
+        options: ViewOptions,
+        enrichment: &'a Enrichment,
+    ) -> Self {
         CloudTrailView {
             rec: record,
             options,
+            enrichment,
             cache: Cache::default(),
         }
     }
@@ -319,6 +343,44 @@ impl<'a> CloudTrailView<'a> {
         list.iter().any(|s| visit(Value::Str(s)))
     }
 
+    /// `user_agent.*` but `original`: the agent parsed on first read (never when only `original`
+    /// is read, so rules that do not ask pay nothing).
+    fn visit_user_agent(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        let Some(rest) = path.strip_prefix("user_agent.") else {
+            return false;
+        };
+        self.cache
+            .user_agent
+            .get_or_init(|| self.str(&["userAgent"]).and_then(parse_user_agent))
+            .as_ref()
+            .is_some_and(|ua| enriched::visit_user_agent(ua, rest, visit))
+    }
+
+    /// `source.as.*` / `source.geo.*`: looked up on first read, from `source.ip` (the pipeline's
+    /// `geoip` processors read it, so a `sourceIPAddress` that is a host name gives nothing).
+    fn visit_geo(&self, path: &str, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
+        let ip = || {
+            self.str(&["sourceIPAddress"])
+                .and_then(|s| s.parse::<std::net::IpAddr>().ok())
+        };
+        if let Some(rest) = path.strip_prefix("source.as.") {
+            return self
+                .cache
+                .as_info
+                .get_or_init(|| ip().and_then(|ip| self.enrichment.asn(ip)).map(Box::new))
+                .as_ref()
+                .is_some_and(|i| enriched::visit_as(i, rest, visit));
+        }
+        let Some(rest) = path.strip_prefix("source.geo.") else {
+            return false;
+        };
+        self.cache
+            .geo
+            .get_or_init(|| ip().and_then(|ip| self.enrichment.geo(ip)).map(Box::new))
+            .as_ref()
+            .is_some_and(|g| enriched::visit_geo(g, rest, visit))
+    }
+
     fn visit_strs(items: &[&str], visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
         items.iter().any(|s| visit(Value::Str(s)))
     }
@@ -348,6 +410,7 @@ impl<'a> CloudTrailView<'a> {
         };
         LEAF_PATHS
             .iter()
+            .chain(enriched::ENRICHED_LEAF_PATHS)
             .filter(|p| below(p))
             .any(|p| self.any_value(p, &mut |_| true))
             || (path == "aws.cloudtrail.resources" && !self.resources().is_empty())
@@ -528,6 +591,13 @@ impl Document for CloudTrailView<'_> {
                 if path.starts_with("aws.cloudtrail.flattened.") {
                     return self.visit_flattened(path, visit);
                 }
+                // Enrichment, tested after every field the record gives directly.
+                if path.starts_with("user_agent.") {
+                    return self.visit_user_agent(path, visit);
+                }
+                if path.starts_with("source.as.") || path.starts_with("source.geo.") {
+                    return self.visit_geo(path, visit);
+                }
                 self.is_object_path(path) && visit(Value::Object)
             }
         }
@@ -535,7 +605,7 @@ impl Document for CloudTrailView<'_> {
 
     fn any_leaf(&self, visit: &mut dyn FnMut(&str, Value<'_>) -> bool) -> bool {
         let mut buf = String::new();
-        for p in LEAF_PATHS {
+        for p in LEAF_PATHS.iter().chain(enriched::ENRICHED_LEAF_PATHS) {
             let hit = if let Some((_, blob, key)) = FLATTENED_ROOTS.iter().find(|r| r.0 == *p) {
                 self.flattened_root(key, *blob).is_some_and(|v| {
                     buf.clear();

@@ -343,10 +343,12 @@ fn field_types_follow_the_data_stream_mapping() {
         field_type("aws.cloudtrail.flattened.request_parameters.withDecryption"),
         FieldType::Flattened
     );
+    // The enrichment's strings are keywords; what the view never produces is unmapped.
     assert_eq!(
         field_type("source.as.organization.name"),
-        FieldType::Unmapped
+        FieldType::Keyword
     );
+    assert_eq!(field_type("source.geo.timezone"), FieldType::Unmapped);
 }
 
 #[test]

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::json;
-use trailwatch::rules::{Rule, RuleSet};
+use trailwatch::ecs::Enrichment;
+use trailwatch::rules::{degraded_status, Rule, RuleSet};
 use trailwatch::{Config, Detector};
 
 #[derive(Subcommand)]
@@ -30,17 +31,27 @@ struct Row<'a> {
     status: String,
 }
 
-fn rows(set: &RuleSet) -> Vec<Row<'_>> {
+fn rows<'a>(set: &'a RuleSet, enrichment: &Enrichment) -> Vec<Row<'a>> {
     let mut rows: Vec<Row> = set
         .rules
         .iter()
         .map(|r| Row {
             rule: Some(&r.rule),
             file: &r.file,
-            status: if r.rule.is_building_block() {
-                "active (building block)".into()
-            } else {
-                "active".into()
+            // "active (building block)", "active (degraded: needs GEOIP_ASN_DB)", ...
+            status: {
+                let notes: Vec<String> = r
+                    .rule
+                    .is_building_block()
+                    .then(|| "building block".to_string())
+                    .into_iter()
+                    .chain(degraded_status(r, enrichment))
+                    .collect();
+                if notes.is_empty() {
+                    "active".into()
+                } else {
+                    format!("active ({})", notes.join("; "))
+                }
             },
         })
         .chain(set.skipped.iter().map(|s| Row {
@@ -57,13 +68,15 @@ fn rows(set: &RuleSet) -> Vec<Row<'_>> {
 }
 
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
-    let detector = Detector::from_config(RuleSet::embedded(), &Config::from_env()?)?;
+    let config = Config::from_env()?;
+    let enrichment = config.open_enrichment()?;
+    let detector = Detector::from_config(RuleSet::embedded(), &config)?;
     let set = &detector.rules;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match command {
         RulesCommand::List { format } => {
-            for row in rows(set) {
+            for row in rows(set, &enrichment) {
                 let (id, name, ty, lang, sev) = match row.rule {
                     Some(r) => (
                         r.rule_id.as_str(),
@@ -84,6 +97,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
                             "rule_id": id, "name": name, "type": ty, "language": lang,
                             "severity": sev, "status": status, "file": row.file,
                             "building_block": row.rule.is_some_and(Rule::is_building_block),
+                            "degraded": row.status.contains("degraded: "),
                         });
                         if let (Some(reason), Some(map)) = (reason, obj.as_object_mut()) {
                             map.insert("reason".into(), json!(reason));
@@ -99,6 +113,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             }
             report_exceptions(&detector, matches!(format, ListFormat::Text), &mut out)?;
             if let ListFormat::Text = format {
+                enrichment_summary(&enrichment);
                 eprintln!(
                     "{} active, {} skipped (compiled in {} µs)",
                     set.rules.len(),
@@ -109,7 +124,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Show { rule_id } => {
-            let found = rows(set)
+            let found = rows(set, &enrichment)
                 .into_iter()
                 .find(|r| r.rule.is_some_and(|r| r.rule_id == rule_id));
             let Some(Row {
@@ -158,6 +173,23 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Says on stderr which enrichment this process has, so a degraded rule's reason is visible.
+fn enrichment_summary(enrichment: &Enrichment) {
+    let ua = match trailwatch::ecs::user_agent_source() {
+        Some((path, 0)) => format!("user_agent.* from {path}"),
+        Some((path, skipped)) => {
+            format!("user_agent.* from {path} ({skipped} regexes unsupported, skipped)")
+        }
+        None => "user_agent.* UNAVAILABLE (built without uap-core's regexes.yaml)".into(),
+    };
+    let db = |has: bool, absent: &'static str| if has { "loaded" } else { absent };
+    eprintln!(
+        "enrichment: {ua}; source.as.* {}; source.geo.* {}",
+        db(enrichment.has_asn(), "absent (no GEOIP_ASN_DB)"),
+        db(enrichment.has_city(), "absent (no GEOIP_CITY_DB)"),
+    );
 }
 
 /// Lists the exceptions (text format) and warns about expired ones (always, on stderr): an expired
