@@ -28,6 +28,7 @@ pub mod rules;
 pub mod scan;
 pub mod sink;
 pub mod source;
+pub mod state;
 pub mod trigger;
 
 pub use config::Config;

@@ -3,6 +3,10 @@
 mod embedded;
 mod model;
 mod set;
+pub mod stateful;
 
-pub use model::{InvestigationFields, Rule, RuleFile, Severity, Tactic, Technique, Threat};
-pub use set::{CompiledRule, RuleOrigin, RuleSet, RuleStatus, SkippedRule};
+pub use model::{
+    AlertSuppressionSpec, Cardinality, DurationSpec, FieldValue, InvestigationFields, NewTermsSpec,
+    Rule, RuleFile, Severity, Tactic, Technique, Threat, ThresholdSpec,
+};
+pub use set::{CompiledRule, RuleOrigin, RuleSet, RuleStatus, SkipReason, SkippedRule};
