@@ -16,6 +16,11 @@ pub struct Config {
     pub exceptions_file: Option<String>,
     /// `EXCEPTIONS_TOML`: exceptions as inline TOML (e.g. from a stack parameter), also added.
     pub exceptions_toml: Option<String>,
+    /// `EXTRA_RULES_DIR`: Elastic rule files added at cold start (e.g. a layer at `/opt/rules`),
+    /// compiled like the embedded ones (`RuleSet::embedded_with_dir`).
+    pub extra_rules_dir: Option<String>,
+    /// `STATE_TABLE`: the DynamoDB table of the stateful rules' state (`state::DynamoStore`).
+    pub state_table: Option<String>,
 }
 
 impl Default for Config {
@@ -26,6 +31,8 @@ impl Default for Config {
             publish_building_blocks: false,
             exceptions_file: None,
             exceptions_toml: None,
+            extra_rules_dir: None,
+            state_table: None,
         }
     }
 }
@@ -52,6 +59,8 @@ impl Config {
             topic_arn: nonempty("ALERT_TOPIC_ARN"),
             exceptions_file: nonempty("EXCEPTIONS_FILE"),
             exceptions_toml: nonempty("EXCEPTIONS_TOML"),
+            extra_rules_dir: nonempty("EXTRA_RULES_DIR"),
+            state_table: nonempty("STATE_TABLE"),
             ..Config::default()
         };
         if let Some(v) = nonempty("MAX_ALERTS_PER_RULE") {
@@ -97,8 +106,12 @@ mod tests {
             ("ALERT_TOPIC_ARN", "arn:t"),
             ("MAX_ALERTS_PER_RULE", "5"),
             ("PUBLISH_BUILDING_BLOCKS", "TRUE"),
+            ("EXTRA_RULES_DIR", "/opt/rules"),
+            ("STATE_TABLE", "trailwatch-state"),
         ])
         .unwrap();
+        assert_eq!(c.extra_rules_dir.as_deref(), Some("/opt/rules"));
+        assert_eq!(c.state_table.as_deref(), Some("trailwatch-state"));
         assert_eq!(
             (
                 c.topic_arn.as_deref(),

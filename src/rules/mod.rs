@@ -9,4 +9,6 @@ pub use model::{
     AlertSuppressionSpec, Cardinality, DurationSpec, FieldValue, InvestigationFields, NewTermsSpec,
     Rule, RuleFile, Severity, Tactic, Technique, Threat, ThresholdSpec,
 };
-pub use set::{CompiledRule, RuleOrigin, RuleSet, RuleStatus, SkipReason, SkippedRule};
+pub use set::{
+    CompiledRule, RuleOrigin, RuleSet, RuleStatus, RulesDirError, SkipReason, SkippedRule,
+};

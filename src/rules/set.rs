@@ -1,6 +1,7 @@
 //! Compiling rule files into a [`RuleSet`]: every file is either compiled or skipped with a
 //! specific reason (stateful type, sequence, ES|QL, machine learning, unsupported construct) —
 //! never silently approximated.
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::embedded::{EmbeddedFile, EMBEDDED_RULES};
@@ -18,6 +19,51 @@ pub enum RuleOrigin {
     Project,
     /// The directory named by `TRAILWATCH_EXTRA_RULES` at build time.
     Extra,
+    /// A directory given at run time (`EXTRA_RULES_DIR`, `scan --rules DIR`).
+    Runtime,
+}
+
+/// A rules directory that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("rules directory {path}: {source}")]
+pub struct RulesDirError {
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// The `*.toml` files under `dir` (recursive), sorted by path, as (name relative to `dir`, text).
+fn read_rules_dir(dir: &Path) -> Result<Vec<(String, String)>, RulesDirError> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let err = |source| RulesDirError {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut paths = Vec::new();
+    walk(dir, &mut paths).map_err(err)?;
+    paths
+        .into_iter()
+        .map(|p| {
+            // A file that is not UTF-8 is read lossily: it then fails to parse and is listed
+            // as skipped, like any broken file, instead of failing the whole directory.
+            let bytes = std::fs::read(&p).map_err(err)?;
+            let name = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
+            Ok((name, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
 }
 
 /// A rule ready to evaluate.
@@ -63,6 +109,8 @@ pub enum SkipReason {
     Query,
     /// `[rule.new_terms]`, `[rule.threshold]` or `[rule.alert_suppression]` is missing or invalid.
     StatefulParameters,
+    /// A stateful rule on a field the ECS view does not have yet (`source.as.*`, ...).
+    Enrichment,
 }
 
 /// A rule file that is not evaluated, and why.
@@ -106,6 +154,32 @@ impl RuleSet {
             };
             (*origin, (*name).to_owned(), compiled)
         }))
+    }
+
+    /// The rule files under `dir` (recursive, `*.toml`, sorted), compiled at run time.
+    pub fn from_dir(dir: &Path) -> Result<RuleSet, RulesDirError> {
+        let files = read_rules_dir(dir)?;
+        Ok(Self::from_sources(files.iter().map(|(name, text)| {
+            (RuleOrigin::Runtime, name.clone(), text.as_str())
+        })))
+    }
+
+    /// The embedded rules, then the files under `dir` (`EXTRA_RULES_DIR`, `scan --rules`),
+    /// through the same compile path: an embedded rule takes precedence over a file of the same
+    /// rule_id (listed as skipped, duplicate), skip reasons are kept.
+    pub fn embedded_with_dir(dir: &Path) -> Result<RuleSet, RulesDirError> {
+        let files = read_rules_dir(dir)?;
+        let embedded = EMBEDDED_RULES.iter().map(|(origin, name, file)| {
+            let compiled = match file {
+                EmbeddedFile::Parsed { maturity, rule } => compile_rule(rule.to_rule(), *maturity),
+                EmbeddedFile::Source(text) => compile_file(text),
+            };
+            (*origin, (*name).to_owned(), compiled)
+        });
+        let extra = files
+            .iter()
+            .map(|(name, text)| (RuleOrigin::Runtime, name.clone(), compile_file(text)));
+        Ok(Self::compile(embedded.chain(extra)))
     }
 
     /// Compiles rule files given as (origin, file name, TOML text).
@@ -322,6 +396,14 @@ fn compile_rule(rule: Rule, maturity: Option<&str>) -> Result<Compiled, Skip> {
             return skip(rule, SkipReason::StatefulParameters, reason);
         }
     };
+    if stateful.as_ref().is_some_and(|s| s.kind.is_some()) {
+        if let Some(field) = super::stateful::pending_enrichment(&rule) {
+            let reason = format!(
+                "stateful rule on {field}*: needs enrichment the ECS view does not provide yet"
+            );
+            return skip(rule, SkipReason::Enrichment, reason);
+        }
+    }
     let Some(query) = rule.query.as_deref() else {
         return skip(rule, SkipReason::NoQuery, "rule has no query".into());
     };
@@ -398,6 +480,48 @@ mod tests {
             "{}",
             set.skipped[0].reason
         );
+    }
+
+    #[test]
+    fn a_rules_directory_adds_to_the_embedded_set_through_the_same_compile_path() {
+        let dir = std::env::temp_dir().join(format!("trailwatch-rules-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).ok();
+        let embedded = RuleSet::embedded();
+        let taken = embedded.rules[0].rule.rule_id.clone();
+        let files = [
+            ("a.toml", rule("x1", "extra one", "event.action:A", "")),
+            ("sub/b.toml", rule(&taken, "dup", "event.action:B", "")),
+            ("c.toml", "junk [".to_owned()),
+            ("notes.txt", "not a rule".to_owned()),
+        ];
+        for (name, text) in &files {
+            std::fs::write(dir.join(name), text).ok();
+        }
+        let alone = RuleSet::from_dir(&dir).ok().unwrap_or_default();
+        assert_eq!(alone.rules.len(), 2, "a.toml and sub/b.toml");
+        assert_eq!(alone.skipped.len(), 1, "c.toml");
+        let merged = RuleSet::embedded_with_dir(&dir).ok().unwrap_or_default();
+        assert_eq!(merged.rules.len(), embedded.rules.len() + 1);
+        assert!(merged
+            .rules
+            .iter()
+            .any(|r| r.rule.rule_id == "x1" && r.origin == RuleOrigin::Runtime));
+        let runtime_skips: Vec<_> = merged
+            .skipped
+            .iter()
+            .filter(|s| s.origin == RuleOrigin::Runtime)
+            .map(|s| (s.file.as_str(), s.kind))
+            .collect();
+        assert_eq!(
+            runtime_skips,
+            [
+                ("c.toml", SkipReason::InvalidFile),
+                ("sub/b.toml", SkipReason::Duplicate)
+            ]
+        );
+        assert!(RuleSet::from_dir(&dir.join("missing")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

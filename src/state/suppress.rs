@@ -82,9 +82,11 @@ impl UserSuppressions {
             let missing = match s.missing_fields_strategy.as_deref() {
                 None | Some("suppress") => MissingFields::Suppress,
                 Some("doNotSuppress") => MissingFields::DoNotSuppress,
-                Some(other) => return Err(err(format!(
+                Some(other) => {
+                    return Err(err(format!(
                     "missing_fields_strategy {other:?}: expected \"suppress\" or \"doNotSuppress\""
-                ))),
+                )))
+                }
             };
             list.push(UserSuppression {
                 rule_id: s.rule_id.clone(),
