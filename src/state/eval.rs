@@ -265,7 +265,7 @@ impl<S: StateStore> Stateful<S> {
             }),
         }
         match self.suppression_of(rule) {
-            None => hits.into_iter().for_each(|h| out(h)),
+            None => hits.into_iter().for_each(&mut *out),
             Some(s) => {
                 for hit in hits {
                     if let Some(hit) = self.suppress(rule_id, s, event, time_ms, hit)? {
