@@ -34,6 +34,20 @@ pub struct StatefulHit {
     pub fields: Vec<(String, Json)>,
 }
 
+impl StatefulHit {
+    /// Sets the hit on an alert built for the matched event (`Alert::new`): its id
+    /// (`kibana.alert.uuid` = `uuid_v5(id_seed)`) and its fields.
+    pub fn apply_to(&self, alert: &mut crate::alert::Alert) {
+        alert.set(
+            crate::alert::key::UUID,
+            crate::alert::uuid_v5(self.id_seed.as_bytes()),
+        );
+        for (name, value) in &self.fields {
+            alert.set(name, value.clone());
+        }
+    }
+}
+
 /// Field names of the alert fields the evaluator sets.
 pub mod field {
     pub const NEW_TERMS: &str = "kibana.alert.new_terms";
@@ -46,11 +60,11 @@ pub mod field {
 
 /// How long the record of an alert is kept for replays at least (at-least-once retries of an
 /// object come within hours; SQS keeps a message up to 14 days).
-const REPLAY_MS: i64 = 14 * 86_400_000;
+pub(super) const REPLAY_MS: i64 = 14 * 86_400_000;
 /// Compare-and-set attempts before giving up on a hot key.
 const ATTEMPTS: u32 = 16;
 /// Counted events kept per threshold group (an entry must stay well under DynamoDB's 400 KB).
-const MAX_COUNTED: usize = 4_000;
+pub(super) const MAX_COUNTED: usize = 4_000;
 /// Suppressed alert hashes kept per window (replays of them are not counted twice).
 const MAX_SUPPRESSED_IDS: usize = 1_000;
 /// Keys longer than this hash their values (DynamoDB's partition key limit is 2048 bytes).
@@ -62,22 +76,6 @@ const MAX_CACHE: usize = 200_000;
 struct TermData {
     /// The event that made the term new.
     by: String,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-struct ThresholdData {
-    /// (time ms, event hash, cardinality value hash) of the events counted since the last alert.
-    ev: Vec<(i64, u64, u64)>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    closed: Option<Closed>,
-}
-
-#[derive(Serialize, Deserialize, Clone)]
-struct Closed {
-    by: String,
-    ids: Vec<u64>,
-    seed: String,
-    fields: Vec<(String, Json)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -105,14 +103,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn hash64(text: &str) -> u64 {
+pub(super) fn hash64(text: &str) -> u64 {
     let digest = sha1_smol::Sha1::from(text).digest().bytes();
     let mut b = [0u8; 8];
     b.copy_from_slice(&digest[..8]);
     u64::from_le_bytes(b)
 }
 
-fn corrupt(key: &str, e: serde_json::Error) -> StateError {
+pub(super) fn corrupt(key: &str, e: serde_json::Error) -> StateError {
     StateError::Corrupt {
         key: key.to_owned(),
         message: e.to_string(),
@@ -120,7 +118,7 @@ fn corrupt(key: &str, e: serde_json::Error) -> StateError {
 }
 
 /// The distinct values of `field` in `event` (scalars; null and objects are not values).
-fn values(event: &dyn Document, field: &str) -> Vec<Json> {
+pub(super) fn values(event: &dyn Document, field: &str) -> Vec<Json> {
     let mut out: Vec<Json> = Vec::new();
     event.any_value(field, &mut |v| {
         let j = match v {
@@ -139,7 +137,7 @@ fn values(event: &dyn Document, field: &str) -> Vec<Json> {
 
 /// Every combination of one value per field (cartesian product, in field order); none when a
 /// field has no value.
-fn combinations(event: &dyn Document, fields: &[String]) -> Vec<Vec<Json>> {
+pub(super) fn combinations(event: &dyn Document, fields: &[String]) -> Vec<Vec<Json>> {
     let mut combos: Vec<Vec<Json>> = vec![Vec::new()];
     for f in fields {
         let vals = values(event, f);
@@ -157,14 +155,14 @@ fn combinations(event: &dyn Document, fields: &[String]) -> Vec<Vec<Json>> {
     combos
 }
 
-fn text_of(v: &Json) -> String {
+pub(super) fn text_of(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
 
-fn key(kind: &str, rule_id: &str, values: &Json) -> String {
+pub(super) fn key(kind: &str, rule_id: &str, values: &Json) -> String {
     let text = values.to_string();
     let k = format!("{kind}|{rule_id}|{text}");
     if k.len() <= MAX_KEY {
@@ -183,7 +181,7 @@ pub(crate) fn key_for_tests(kind: &str, rule_id: &str, values: &Json) -> String 
 }
 
 /// What a compare-and-set step decided.
-enum Step<T> {
+pub(super) enum Step<T> {
     /// Write this entry, then return the value.
     Write(Entry, T),
     /// Nothing to write.
@@ -251,7 +249,7 @@ impl<S: StateStore> Stateful<S> {
                 cardinality,
                 window_ms,
             }) => {
-                let spec = ThresholdParams {
+                let spec = super::threshold::ThresholdParams {
                     fields,
                     value: *value,
                     cardinality: cardinality.as_ref(),
@@ -288,7 +286,7 @@ impl<S: StateStore> Stateful<S> {
     }
 
     /// Reads the keys not cached, in one request.
-    fn prefetch(&self, keys: &[String]) -> Result<(), StateError> {
+    pub(super) fn prefetch(&self, keys: &[String]) -> Result<(), StateError> {
         let missing: Vec<String> = {
             let cache = lock(&self.cache);
             keys.iter()
@@ -316,7 +314,7 @@ impl<S: StateStore> Stateful<S> {
 
     /// Applies `step` to the entry of `key` (cached, or read) and writes its result with
     /// compare-and-set, rereading and retrying when another writer came first.
-    fn update<T>(
+    pub(super) fn update<T>(
         &self,
         key: &str,
         mut step: impl FnMut(Option<&Entry>) -> Result<Step<T>, StateError>,
@@ -437,122 +435,6 @@ impl<S: StateStore> Stateful<S> {
         Ok(())
     }
 
-    fn threshold(
-        &self,
-        rule_id: &str,
-        spec: &ThresholdParams<'_>,
-        event: &dyn Document,
-        t: i64,
-        event_id: &str,
-        hits: &mut Vec<StatefulHit>,
-    ) -> Result<(), StateError> {
-        let groups = combinations(event, spec.fields);
-        let card_values: Vec<u64> = match spec.cardinality {
-            Some((f, _)) => values(event, f)
-                .iter()
-                .map(|v| hash64(&v.to_string()))
-                .collect(),
-            None => vec![0],
-        };
-        if groups.is_empty() || card_values.is_empty() {
-            // No group (a field missing) or no value to count distinct: not counted.
-            return Ok(());
-        }
-        let keys: Vec<String> = groups
-            .iter()
-            .map(|g| key("th", rule_id, &Json::Array(g.clone())))
-            .collect();
-        self.prefetch(&keys)?;
-        let id = hash64(event_id);
-        let expires = t.saturating_add(spec.window_ms.max(REPLAY_MS));
-        for (group, key) in groups.into_iter().zip(keys) {
-            let hit = self.update(&key, |current| {
-                let mut data: ThresholdData = match current {
-                    Some(c) => serde_json::from_str(&c.data).map_err(|e| corrupt(&key, e))?,
-                    None => ThresholdData::default(),
-                };
-                if let Some(closed) = &data.closed {
-                    if closed.by == event_id {
-                        // The event that closed the window, processed again: same alert.
-                        return Ok(Step::Done(Some(StatefulHit {
-                            id_seed: closed.seed.clone(),
-                            fields: closed.fields.clone(),
-                        })));
-                    }
-                    if closed.ids.contains(&id) {
-                        return Ok(Step::Done(None));
-                    }
-                }
-                if data.ev.iter().any(|e| e.1 == id) {
-                    return Ok(Step::Done(None));
-                }
-                // One entry per distinct value of the cardinality field (or one without it).
-                data.ev.extend(card_values.iter().map(|&v| (t, id, v)));
-                let from = t.saturating_sub(spec.window_ms);
-                data.ev.retain(|e| e.0 >= from);
-                if data.ev.len() > MAX_COUNTED {
-                    data.ev.sort_by_key(|e| e.0);
-                    let excess = data.ev.len() - MAX_COUNTED;
-                    data.ev.drain(..excess);
-                }
-                let count = data.ev.iter().map(|e| e.1).collect::<HashSet<_>>().len() as u64;
-                let distinct = data.ev.iter().map(|e| e.2).collect::<HashSet<_>>().len() as u64;
-                let reached =
-                    count >= spec.value && spec.cardinality.is_none_or(|(_, min)| distinct >= *min);
-                let mut hit = None;
-                if reached {
-                    let first = data.ev.iter().map(|e| e.0).min().unwrap_or(t);
-                    let mut result = json!({
-                        "terms": spec.fields.iter().zip(&group)
-                            .map(|(f, v)| json!({"field": f, "value": v}))
-                            .collect::<Vec<_>>(),
-                        "count": count,
-                        "from": super::format_ms(first),
-                    });
-                    if let (Some((f, _)), Some(obj)) = (spec.cardinality, result.as_object_mut()) {
-                        obj.insert(
-                            "cardinality".into(),
-                            json!([{"field": f, "value": distinct}]),
-                        );
-                    }
-                    let seed = std::iter::once(rule_id.to_owned())
-                        .chain(std::iter::once(event_id.to_owned()))
-                        .chain(group.iter().map(text_of))
-                        .collect::<Vec<_>>()
-                        .join("\n");
-                    let fields = vec![(field::THRESHOLD_RESULT.to_owned(), result)];
-                    let ids: Vec<u64> = data
-                        .ev
-                        .iter()
-                        .map(|e| e.1)
-                        .collect::<HashSet<_>>()
-                        .into_iter()
-                        .collect();
-                    data.closed = Some(Closed {
-                        by: event_id.to_owned(),
-                        ids,
-                        seed: seed.clone(),
-                        fields: fields.clone(),
-                    });
-                    data.ev.clear();
-                    hit = Some(StatefulHit {
-                        id_seed: seed,
-                        fields,
-                    });
-                }
-                let entry = Entry {
-                    version: current.map_or(1, |c| c.version + 1),
-                    last_seen_ms: current.map_or(t, |c| c.last_seen_ms.max(t)),
-                    expires_ms: current.map_or(expires, |c| c.expires_ms.max(expires)),
-                    data: serde_json::to_string(&data).map_err(|e| corrupt(&key, e))?,
-                };
-                Ok(Step::Write(entry, hit))
-            })?;
-            hits.extend(hit);
-        }
-        Ok(())
-    }
-
     /// Passes `hit` through the rule's suppression: `Some` to raise it, `None` when suppressed.
     fn suppress(
         &self,
@@ -643,11 +525,4 @@ impl<S: StateStore> Stateful<S> {
         ));
         Ok(Some(hit))
     }
-}
-
-struct ThresholdParams<'a> {
-    fields: &'a [String],
-    value: u64,
-    cardinality: Option<&'a (String, u64)>,
-    window_ms: i64,
 }

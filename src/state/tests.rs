@@ -491,3 +491,26 @@ fn concurrent_evaluations_agree_on_who_saw_a_term_first() {
     });
     assert_eq!(hits.into_inner(), 1);
 }
+
+#[test]
+fn a_hit_sets_the_alert_id_from_its_seed_and_its_fields() {
+    let set = RuleSet::embedded();
+    let st = Stateful::new(MemoryStore::new());
+    let r = role(3);
+    let record = assume_role("e1", T0, "ssm.amazonaws.com", &[r.as_str()]);
+    let hits = run(&st, &set, ROLE_RULE, &record);
+    let rule = set.get(ROLE_RULE).unwrap();
+    let view = CloudTrailView::new(&record);
+    let mut alert = crate::alert::Alert::new(&rule.rule, &view, &record);
+    let stateless_id = alert.uuid().to_owned();
+    hits[0].apply_to(&mut alert);
+    assert_eq!(
+        alert.uuid(),
+        crate::alert::uuid_v5(hits[0].id_seed.as_bytes())
+    );
+    assert_ne!(alert.uuid(), stateless_id, "the term is part of the id");
+    assert_eq!(
+        alert.get("kibana.alert.new_terms"),
+        Some(&json!(["ssm.amazonaws.com", r]))
+    );
+}
