@@ -231,6 +231,43 @@ impl<S: StateStore> Stateful<S> {
         event_id: &str,
         out: &mut impl FnMut(StatefulHit),
     ) -> Result<(), StateError> {
+        let hits = self.detect(rule, event, time_ms, event_id)?;
+        let rule_id = rule.rule.rule_id.as_str();
+        match self.suppression_of(rule) {
+            None => hits.into_iter().for_each(&mut *out),
+            Some(s) => {
+                for hit in hits {
+                    if let Some(hit) = self.suppress(rule_id, s, event, time_ms, hit)? {
+                        out(hit);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills the state from a historical event (`trailwatch state learn`): terms become seen and
+    /// threshold groups count, as [`Stateful::evaluate`] would, but no suppression window opens
+    /// and nothing is raised. Returns how many alerts the event would have raised.
+    pub fn learn(
+        &self,
+        rule: &CompiledRule,
+        event: &dyn Document,
+        time_ms: i64,
+        event_id: &str,
+    ) -> Result<usize, StateError> {
+        Ok(self.detect(rule, event, time_ms, event_id)?.len())
+    }
+
+    /// The new-terms or threshold hits of a match (a plain rule: the match itself), before
+    /// suppression.
+    fn detect(
+        &self,
+        rule: &CompiledRule,
+        event: &dyn Document,
+        time_ms: i64,
+        event_id: &str,
+    ) -> Result<Vec<StatefulHit>, StateError> {
         let rule_id = rule.rule.rule_id.as_str();
         let mut hits = Vec::new();
         match rule.stateful.as_ref().and_then(|s| s.kind.as_ref()) {
@@ -262,17 +299,7 @@ impl<S: StateStore> Stateful<S> {
                 fields: Vec::new(),
             }),
         }
-        match self.suppression_of(rule) {
-            None => hits.into_iter().for_each(&mut *out),
-            Some(s) => {
-                for hit in hits {
-                    if let Some(hit) = self.suppress(rule_id, s, event, time_ms, hit)? {
-                        out(hit);
-                    }
-                }
-            }
-        }
-        Ok(())
+        Ok(hits)
     }
 
     /// Writes the last-seen times of terms seen again since the last flush (one write per term,

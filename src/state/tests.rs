@@ -514,3 +514,26 @@ fn a_hit_sets_the_alert_id_from_its_seed_and_its_fields() {
         Some(&json!(["ssm.amazonaws.com", r]))
     );
 }
+
+#[test]
+fn learning_fills_the_history_without_raising() {
+    let set = RuleSet::embedded();
+    let st = Stateful::new(MemoryStore::new());
+    let rule = set.get(ROLE_RULE).unwrap();
+    let r = role(4);
+    let past = assume_role("h1", T0, "eks.amazonaws.com", &[r.as_str()]);
+    let view = CloudTrailView::new(&past);
+    assert_eq!(
+        st.learn(rule, &view, T0, "h1").unwrap(),
+        1,
+        "would have been new"
+    );
+    assert_eq!(st.learn(rule, &view, T0, "h2").unwrap(), 0);
+    st.flush().unwrap();
+    // Live, two days later: already known.
+    let live = assume_role("l1", T0 + 2 * DAY, "eks.amazonaws.com", &[r.as_str()]);
+    assert!(run(&st, &set, ROLE_RULE, &live).is_empty());
+    // A pair never learnt still alerts.
+    let other = assume_role("l2", T0 + 2 * DAY, "eks.amazonaws.com", &[role(5).as_str()]);
+    assert_eq!(run(&st, &set, ROLE_RULE, &other).len(), 1);
+}
