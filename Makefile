@@ -24,11 +24,11 @@ fmt:
 clippy:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-## venv: moto server (S3, SNS, SQS) for the end-to-end tests
+## venv: moto server (S3, SNS, SQS, DynamoDB) for the end-to-end tests
 venv: $(MOTO)
 $(MOTO):
 	python3 -m venv $(VENV_AWS)
-	$(VENV_AWS)/bin/pip install -q 'moto[s3,sns,sqs]==5.2.5' 'flask>=3,<4' 'flask-cors>=6,<7' boto3
+	$(VENV_AWS)/bin/pip install -q 'moto[s3,sns,sqs,dynamodb]==5.2.5' 'flask>=3,<4' 'flask-cors>=6,<7' boto3
 
 ## events: regenerate events/ (Lambda payloads and sample CloudTrail objects)
 events:

@@ -123,6 +123,20 @@ fn technique(out: &mut String, t: &Technique) {
     out.push_str("]}");
 }
 
+/// `Some(StaticValue::..)` of a serializable rule parameter, or `None`.
+fn spec<T: serde::Serialize>(out: &mut String, v: Option<&T>) -> Option<()> {
+    match v {
+        None => out.push_str("None"),
+        Some(v) => {
+            let v = toml::Value::try_from(v).ok()?;
+            out.push_str("Some(");
+            value(out, &v).ok()?;
+            out.push(')');
+        }
+    }
+    Some(())
+}
+
 /// `EmbeddedFile::Parsed { .. }` for a file that deserializes, `None` otherwise.
 fn parsed(text: &str) -> Option<String> {
     let file: RuleFile = toml::from_str(text).ok()?;
@@ -145,6 +159,10 @@ fn parsed(text: &str) -> Option<String> {
         threat,
         investigation_fields,
         building_block_type,
+        from,
+        new_terms,
+        threshold,
+        alert_suppression,
         extra,
     } = &file.rule;
     let mut out = String::from("EmbeddedFile::Parsed{maturity:");
@@ -206,6 +224,15 @@ fn parsed(text: &str) -> Option<String> {
     }
     out.push_str(",building_block_type:");
     opt_lit(&mut out, building_block_type);
+    out.push_str(",from:");
+    opt_lit(&mut out, from);
+    // The stateful parameters as TOML values, deserialized again at run time (a few small tables).
+    out.push_str(",new_terms:");
+    spec(&mut out, new_terms.as_ref())?;
+    out.push_str(",threshold:");
+    spec(&mut out, threshold.as_ref())?;
+    out.push_str(",alert_suppression:");
+    spec(&mut out, alert_suppression.as_ref())?;
     out.push_str(",extra:");
     table(&mut out, extra).ok()?;
     out.push_str("}}");

@@ -77,6 +77,8 @@ pub enum SetupError {
     BadTopic(String),
     #[error(transparent)]
     Detector(#[from] DetectorError),
+    #[error("EXTRA_RULES_DIR: {0}")]
+    Rules(String),
 }
 
 /// The production handler: S3 source, SNS sink, the compiled-in rules.
@@ -88,8 +90,23 @@ pub async fn handler(
     if !is_topic_arn(&topic) {
         return Err(SetupError::BadTopic(topic));
     }
-    let detector = Arc::new(Detector::from_config(rules, &config)?);
     let sdk = sdk_config().await;
+    let mut detector = Detector::from_config(rules, &config)?;
+    match &config.state_table {
+        Some(table) => {
+            let store = crate::state::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                table.clone(),
+                tokio::runtime::Handle::current(),
+            );
+            detector = detector.with_state(Box::new(store));
+        }
+        None if detector.rules.rules.iter().any(|r| r.is_stateful()) => tracing::warn!(
+            "STATE_TABLE is not set: the stateful rules keep their state in this container only"
+        ),
+        None => {}
+    }
+    let detector = Arc::new(detector);
     Ok(Handler::new(
         S3Source::new(aws_sdk_s3::Client::new(&sdk)),
         SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic),
@@ -107,14 +124,19 @@ pub fn is_topic_arn(arn: &str) -> bool {
             && !name.is_empty())
 }
 
-/// Compiles the embedded rules and logs the count and how long it took.
-pub fn load_rules() -> RuleSet {
-    let rules = RuleSet::embedded();
+/// Compiles the embedded rules, plus the rule files of `EXTRA_RULES_DIR` (cold start), and logs
+/// the count and how long it took.
+pub fn load_rules(config: &Config) -> Result<RuleSet, SetupError> {
+    let rules = match &config.extra_rules_dir {
+        Some(dir) => RuleSet::embedded_with_dir(std::path::Path::new(dir))
+            .map_err(|e| SetupError::Rules(e.to_string()))?,
+        None => RuleSet::embedded(),
+    };
     tracing::info!(
         rules = rules.rules.len(),
         skipped = rules.skipped.len(),
         compile_us = rules.compile_time.as_micros() as u64,
         "rule set compiled"
     );
-    rules
+    Ok(rules)
 }

@@ -34,6 +34,11 @@ pub struct Config {
     pub geoip_asn_db: Option<PathBuf>,
     /// `GEOIP_CITY_DB`: a MaxMind-format City database (GeoLite2-City) for `source.geo.*`.
     pub geoip_city_db: Option<PathBuf>,
+    /// `EXTRA_RULES_DIR`: Elastic rule files added at cold start (e.g. a layer at `/opt/rules`),
+    /// compiled like the embedded ones (`RuleSet::embedded_with_dir`).
+    pub extra_rules_dir: Option<String>,
+    /// `STATE_TABLE`: the DynamoDB table of the stateful rules' state (`state::DynamoStore`).
+    pub state_table: Option<String>,
 }
 
 /// Default for [`Config::deadline_margin_seconds`]: time to scan and publish one more object.
@@ -53,6 +58,8 @@ impl Default for Config {
             trail_name: None,
             geoip_asn_db: None,
             geoip_city_db: None,
+            extra_rules_dir: None,
+            state_table: None,
         }
     }
 }
@@ -103,6 +110,8 @@ impl Config {
             trail_name: nonempty("TRAIL_NAME").map(|v| v.trim().to_owned()),
             geoip_asn_db: nonempty("GEOIP_ASN_DB").map(PathBuf::from),
             geoip_city_db: nonempty("GEOIP_CITY_DB").map(PathBuf::from),
+            extra_rules_dir: nonempty("EXTRA_RULES_DIR"),
+            state_table: nonempty("STATE_TABLE"),
             ..Config::default()
         };
         if let Some(v) = nonempty("MAX_ALERTS_PER_RULE") {
@@ -155,8 +164,12 @@ mod tests {
             ("ALERT_TOPIC_ARN", "arn:t"),
             ("MAX_ALERTS_PER_RULE", "5"),
             ("PUBLISH_BUILDING_BLOCKS", "TRUE"),
+            ("EXTRA_RULES_DIR", "/opt/rules"),
+            ("STATE_TABLE", "trailwatch-state"),
         ])
         .unwrap();
+        assert_eq!(c.extra_rules_dir.as_deref(), Some("/opt/rules"));
+        assert_eq!(c.state_table.as_deref(), Some("trailwatch-state"));
         assert_eq!(
             (
                 c.topic_arn.as_deref(),

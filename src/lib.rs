@@ -29,6 +29,7 @@ pub mod reader;
 pub mod rules;
 pub mod sink;
 pub mod source;
+pub mod state;
 pub mod trigger;
 
 pub use config::Config;

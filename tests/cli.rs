@@ -186,9 +186,9 @@ fn rules_list_ndjson_has_one_object_per_rule_file() {
         for key in ["rule_id", "name", "type", "language", "severity", "status"] {
             assert!(r[key].is_string(), "{key} in {r}");
         }
-        if r["type"] == "new_terms" {
-            assert_eq!(r["status"], "skipped");
-            assert!(r["reason"].as_str().is_some_and(|s| s.contains("stateful")));
+        if r["rule_id"] == "93075852-b0f5-4b8b-89c3-a226efae5726" {
+            // A new_terms rule, evaluated through trailwatch::state since issue 15.
+            assert_eq!(r["status"], "active", "{r}");
         }
     }
     let show = trailwatch(

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use trailwatch::rules::{RuleOrigin, RuleSet};
+use trailwatch::rules::{RuleOrigin, RuleSet, SkipReason};
 
 fn files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -62,9 +62,10 @@ fn every_elastic_aws_and_rds_rule_is_compiled_or_skipped_for_a_stated_reason() {
         texts.len(),
         "every file is accounted for"
     );
+    // new_terms and threshold rules compile (their matches go through crate::state).
     let allowed = [
-        ("new_terms", "stateful rule type new_terms"),
-        ("threshold", "stateful rule type threshold"),
+        ("new_terms", "stateful rule on "),
+        ("threshold", "stateful rule on "),
         ("esql", "ES|QL rule"),
         ("machine_learning", "machine learning rule"),
         ("eql", "unsupported EQL: sequence"),
@@ -100,5 +101,64 @@ fn every_elastic_aws_and_rds_rule_is_compiled_or_skipped_for_a_stated_reason() {
     assert!(
         compiled > 100,
         "most of the catalogue is stateless and must compile"
+    );
+}
+
+#[test]
+fn every_catalogue_new_terms_and_threshold_rule_compiles_with_its_parameters() {
+    use trailwatch::rules::stateful::StatefulKind;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/elastic/rules");
+    let mut paths = Vec::new();
+    for dir in ["aws-kuery", "aws-eql"] {
+        files(&root.join(dir), false, &mut paths);
+    }
+    let (mut new_terms, mut threshold, mut enrichment, mut failed) = (0, 0, 0, Vec::new());
+    for p in &paths {
+        let text = std::fs::read_to_string(p).expect("read rule");
+        let set =
+            RuleSet::from_sources([(RuleOrigin::Extra, p.display().to_string(), text.as_str())]);
+        for s in &set.skipped {
+            enrichment += usize::from(s.kind == SkipReason::Enrichment);
+            let ty = s.rule.as_ref().map(|r| r.rule_type.as_str()).unwrap_or("");
+            let expected = s.reason.starts_with("deprecated") || s.kind == SkipReason::Enrichment;
+            if (ty == "new_terms" || ty == "threshold") && !expected {
+                failed.push(format!("{}: {}", p.display(), s.reason));
+            }
+        }
+        for r in &set.rules {
+            match r.stateful.as_ref().and_then(|s| s.kind.as_ref()) {
+                Some(StatefulKind::NewTerms { fields, history_ms }) => {
+                    assert!(
+                        !fields.is_empty() && *history_ms >= 86_400_000,
+                        "{}",
+                        p.display()
+                    );
+                    new_terms += 1;
+                }
+                Some(StatefulKind::Threshold {
+                    window_ms, value, ..
+                }) => {
+                    assert!(*window_ms > 0 && *value > 0, "{}", p.display());
+                    threshold += 1;
+                }
+                None => assert!(
+                    r.rule.rule_type != "new_terms" && r.rule.rule_type != "threshold",
+                    "{}",
+                    p.display()
+                ),
+            }
+        }
+    }
+    eprintln!(
+        "{new_terms} new_terms and {threshold} threshold rules compiled, {enrichment} wait for enrichment"
+    );
+    assert!(
+        failed.is_empty(),
+        "stateful rules skipped:\n{}",
+        failed.join("\n")
+    );
+    assert!(
+        new_terms >= 40 && threshold >= 4,
+        "{new_terms} new_terms, {threshold} threshold"
     );
 }

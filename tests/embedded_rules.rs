@@ -86,6 +86,7 @@ fn embedded_rules_equal_the_rule_files_compiled_at_run_time() {
         // Every field, `extra` (the rest of `[rule]`) included.
         assert_eq!(json(&e.rule), json(&r.rule), "{}", r.file);
         assert_eq!(e.expr, r.expr, "{}: query IR", r.file);
+        assert_eq!(e.stateful, r.stateful, "{}: stateful parameters", r.file);
     }
 
     let skipped = |s: &RuleSet| -> Vec<(String, RuleOrigin, String)> {

@@ -76,6 +76,10 @@ struct RawException {
 struct RawFile {
     #[serde(default)]
     exception: Vec<RawException>,
+    /// `[[suppress]]` entries share the file; `crate::state::UserSuppressions` reads them.
+    #[serde(default)]
+    #[allow(dead_code)]
+    suppress: Vec<toml::Table>,
 }
 
 /// A loaded, compiled list of exceptions.

@@ -33,7 +33,7 @@ async fn setup() -> Result<
     Error,
 > {
     let config = Config::from_env()?;
-    let rules = trailwatch::aws::load_rules();
+    let rules = trailwatch::aws::load_rules(&config)?;
     Ok(trailwatch::aws::handler(config, rules).await?)
 }
 

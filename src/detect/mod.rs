@@ -8,6 +8,9 @@ use crate::engine::Document;
 use crate::reader::{ReadError, RecordRef};
 use crate::rules::{CompiledRule, RuleSet};
 use crate::sink::{AlertSink, SinkError};
+use crate::state::{
+    event_time_ms, MemoryStore, StateError, StateStore, Stateful, UserSuppressions,
+};
 
 mod flood;
 mod process;
@@ -45,6 +48,9 @@ pub enum DetectError {
     /// The sink refused an alert (e.g. stdout closed): the object's scan stops.
     #[error(transparent)]
     Sink(SinkError),
+    /// The state store failed: the object must be retried.
+    #[error(transparent)]
+    State(StateError),
 }
 
 /// The exceptions compiled into the binary (`exceptions.toml`).
@@ -60,6 +66,8 @@ pub enum DetectorError {
     },
     #[error(transparent)]
     GeoIp(crate::ecs::GeoIpError),
+    #[error("exceptions: [[suppress]]: {0}")]
+    Suppress(String),
     #[error("cannot read EXCEPTIONS_FILE {path}: {source}")]
     ExceptionsFile {
         path: String,
@@ -68,7 +76,7 @@ pub enum DetectorError {
 }
 
 /// Rules and exceptions, evaluated together on each event.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct Detector {
     pub rules: RuleSet,
     /// Compiled-in exceptions followed by those from the environment.
@@ -78,8 +86,28 @@ pub struct Detector {
     /// trailwatch's own function, topic, trail and bucket: alerts on calls that target them
     /// say so.
     pub self_names: SelfNames,
+    /// `[[suppress]]` entries of the exceptions files (kept to rebuild the state on another store).
+    pub suppressions: UserSuppressions,
     /// GeoIP databases for `source.as.*` / `source.geo.*` (opened once, shared).
     pub enrichment: std::sync::Arc<Enrichment>,
+    /// The state of the stateful rules (new_terms, threshold) and of alert suppression: in
+    /// memory for this process unless a persistent store is given ([`Detector::with_state`]).
+    pub state: std::sync::Arc<Stateful<Box<dyn StateStore>>>,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("rules", &self.rules.rules.len())
+            .field("exceptions", &self.exceptions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Detector::new(RuleSet::default())
+    }
 }
 
 impl Detector {
@@ -90,7 +118,9 @@ impl Detector {
             exceptions: Exceptions::default(),
             today: Some(Date::from_system_time(std::time::SystemTime::now())),
             self_names: SelfNames::default(),
+            suppressions: UserSuppressions::default(),
             enrichment: std::sync::Arc::default(),
+            state: std::sync::Arc::new(Stateful::new(Box::new(MemoryStore::default()))),
         }
     }
 
@@ -120,7 +150,13 @@ impl Detector {
             text.push_str(inline);
         }
         let exceptions = parse("exceptions", &text)?;
+        let suppressions = UserSuppressions::from_toml(&text)
+            .map_err(|e| DetectorError::Suppress(e.to_string()))?;
+        let state = Stateful::new(Box::new(MemoryStore::default()) as Box<dyn StateStore>)
+            .with_suppressions(suppressions.clone());
         Ok(Detector {
+            state: std::sync::Arc::new(state),
+            suppressions,
             exceptions,
             self_names: SelfNames::from_config(config),
             enrichment: std::sync::Arc::new(
@@ -128,6 +164,19 @@ impl Detector {
             ),
             ..Detector::new(rules)
         })
+    }
+
+    /// The detector with its stateful rules' state kept in `store` (DynamoDB in Lambda, an
+    /// embedded database for the CLI).
+    pub fn with_state(mut self, store: Box<dyn StateStore>) -> Detector {
+        self.state =
+            std::sync::Arc::new(Stateful::new(store).with_suppressions(self.suppressions.clone()));
+        self
+    }
+
+    /// Writes what the state keeps for the end of an object (call once per object).
+    pub fn end_object(&self) -> Result<(), StateError> {
+        self.state.flush()
     }
 
     /// The record's path through detection: candidate rules on its raw bytes (most records stop
@@ -169,6 +218,29 @@ impl Detector {
         for rule in self.rules.matches_candidates(candidates, event) {
             if self.is_excepted(rule, event) {
                 verdict.excepted += 1;
+                continue;
+            }
+            if self.state.applies_to(rule) {
+                // Stateful: the state decides which alerts (if any) this match raises.
+                let Some(time) = event_time_ms(event) else {
+                    tracing::warn!(rule_id = %rule.rule.rule_id, "stateful rule: event without a readable eventTime, not evaluated");
+                    continue;
+                };
+                let event_id = record
+                    .get("eventID")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                let mut hits = Vec::new();
+                self.state
+                    .evaluate(rule, event, time, event_id, &mut |hit| hits.push(hit))
+                    .map_err(DetectError::State)?;
+                for hit in hits {
+                    let mut alert = Alert::new(&rule.rule, event, record);
+                    hit.apply_to(&mut alert);
+                    mark_self_target(&mut alert, &self.self_names);
+                    verdict.alerts += 1;
+                    sink.send(alert).map_err(DetectError::Sink)?;
+                }
                 continue;
             }
             verdict.alerts += 1;

@@ -13,6 +13,7 @@ use super::{DetectError, Detector, Verdict};
 use crate::alert::Alert;
 use crate::reader::{self, ReadError, Records};
 use crate::sink::{AlertSink, Collector, SinkError};
+use crate::state::StateError;
 
 /// At most this many bad-record messages are kept per object (all are counted).
 const KEEP_BAD_RECORD_MESSAGES: usize = 10;
@@ -49,6 +50,8 @@ pub struct ObjectReport {
     pub error: Option<ReadError>,
     /// Set when the sink failed (a publish, or writing the output): the object must be retried.
     pub sink_error: Option<SinkError>,
+    /// Set when the state store failed: the object must be retried.
+    pub state_error: Option<StateError>,
     /// A CloudTrail digest object: no events, not an error.
     pub digest: bool,
     /// Decompressed JSON bytes read.
@@ -70,6 +73,7 @@ impl ObjectReport {
             excepted: 0,
             error: None,
             sink_error: None,
+            state_error: None,
             digest: false,
             bytes: 0,
             millis: 0,
@@ -86,17 +90,20 @@ impl ObjectReport {
 
     /// True when the object must be retried / reported failed.
     pub fn failed(&self) -> bool {
-        self.error.is_some() || self.sink_error.is_some()
+        self.error.is_some() || self.sink_error.is_some() || self.state_error.is_some()
     }
 
     /// Why the object failed, in one line (`None` when it did not).
     pub fn failure(&self) -> Option<String> {
-        match (&self.error, &self.sink_error) {
-            (None, None) => None,
-            (Some(e), None) => Some(format!("{}: {e}", self.object)),
-            (None, Some(s)) => Some(format!("{}: {s}", self.object)),
-            (Some(e), Some(s)) => Some(format!("{}: {e}; {s}", self.object)),
-        }
+        let reasons: Vec<String> = [
+            self.error.as_ref().map(ToString::to_string),
+            self.sink_error.as_ref().map(ToString::to_string),
+            self.state_error.as_ref().map(ToString::to_string),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!reasons.is_empty()).then(|| format!("{}: {}", self.object, reasons.join("; ")))
     }
 }
 
@@ -171,6 +178,10 @@ pub fn process_object(
     } else {
         scan_records(object, reader::open(input), detector, sink)
     };
+    // The state's end-of-object writes come before the alerts are acknowledged.
+    if let Err(e) = detector.end_object() {
+        report.state_error = Some(e);
+    }
     // Always called, even after a sink error: the sink may have turns to hand on.
     let ended = sink.end_object();
     if report.sink_error.is_none() {
@@ -307,6 +318,11 @@ fn scan_records<R: Read>(
             Err(DetectError::Sink(e)) => {
                 report.records += 1;
                 report.sink_error = Some(e);
+                break;
+            }
+            Err(DetectError::State(e)) => {
+                report.records += 1;
+                report.state_error = Some(e);
                 break;
             }
             Err(DetectError::Record(ReadError::Digest)) => {

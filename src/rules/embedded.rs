@@ -43,6 +43,10 @@ pub(crate) struct StaticRule {
     pub threat: &'static [StaticThreat],
     pub investigation_fields: Option<&'static [&'static str]>,
     pub building_block_type: Option<&'static str>,
+    pub from: Option<&'static str>,
+    pub new_terms: Option<StaticValue>,
+    pub threshold: Option<StaticValue>,
+    pub alert_suppression: Option<StaticValue>,
     pub extra: &'static [(&'static str, StaticValue)],
 }
 
@@ -81,6 +85,10 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 fn owned(v: Option<&str>) -> Option<String> {
     v.map(str::to_owned)
+}
+
+fn spec<T: serde::de::DeserializeOwned>(v: Option<&StaticValue>) -> Option<T> {
+    v.and_then(|v| v.to_value().try_into().ok())
 }
 
 fn table(entries: &[(&str, StaticValue)]) -> toml::Table {
@@ -152,6 +160,12 @@ impl StaticRule {
                 field_names: strings(f),
             }),
             building_block_type: owned(self.building_block_type),
+            from: owned(self.from),
+            // Serialized from the same types by build.rs, so they deserialize again; a failure
+            // would leave the parameter out and the rule skipped for lacking it, never wrong.
+            new_terms: spec(self.new_terms.as_ref()),
+            threshold: spec(self.threshold.as_ref()),
+            alert_suppression: spec(self.alert_suppression.as_ref()),
             extra: table(self.extra),
         }
     }

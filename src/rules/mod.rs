@@ -4,7 +4,13 @@ mod degraded;
 mod embedded;
 mod model;
 mod set;
+pub mod stateful;
 
 pub use degraded::{degraded_status, expr_fields, missing_enrichment, rule_fields};
-pub use model::{InvestigationFields, Rule, RuleFile, Severity, Tactic, Technique, Threat};
-pub use set::{CompiledRule, RuleOrigin, RuleSet, RuleStatus, SkippedRule};
+pub use model::{
+    AlertSuppressionSpec, Cardinality, DurationSpec, FieldValue, InvestigationFields, NewTermsSpec,
+    Rule, RuleFile, Severity, Tactic, Technique, Threat, ThresholdSpec,
+};
+pub use set::{
+    CompiledRule, RuleOrigin, RuleSet, RuleStatus, RulesDirError, SkipReason, SkippedRule,
+};

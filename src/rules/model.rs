@@ -44,9 +44,94 @@ pub struct Rule {
     /// `"default"` for building-block rules: evaluated and shown, not published by default.
     #[serde(default)]
     pub building_block_type: Option<String>,
-    /// Everything else in `[rule]` (from, interval, index, new_terms, threshold, ...).
+    /// The look-back of each scheduled run in Elastic (`"now-6m"`): a threshold rule's window.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// `[rule.new_terms]` of a `new_terms` rule.
+    #[serde(default)]
+    pub new_terms: Option<NewTermsSpec>,
+    /// `[rule.threshold]` of a `threshold` rule.
+    #[serde(default)]
+    pub threshold: Option<ThresholdSpec>,
+    /// `[rule.alert_suppression]` (any rule type).
+    #[serde(default)]
+    pub alert_suppression: Option<AlertSuppressionSpec>,
+    /// Everything else in `[rule]` (interval, index, timestamp_override, ...).
     #[serde(flatten)]
     pub extra: toml::Table,
+}
+
+/// `[rule.new_terms]`: `field = "new_terms_fields"`, `value` = the fields (up to 3), and
+/// `[[rule.new_terms.history_window_start]]` with `value = "now-Nd"`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct NewTermsSpec {
+    #[serde(default)]
+    pub field: Option<String>,
+    #[serde(default)]
+    pub value: Vec<String>,
+    #[serde(default)]
+    pub history_window_start: Vec<FieldValue>,
+}
+
+/// A `{ field, value }` parameter table, as Elastic's rule schema writes them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct FieldValue {
+    #[serde(default)]
+    pub field: Option<String>,
+    pub value: String,
+}
+
+/// `[rule.threshold]`: group-by `field`s (none: one group), `value` = the count that alerts,
+/// optional `[[rule.threshold.cardinality]]` (distinct values of a field).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct ThresholdSpec {
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub field: Vec<String>,
+    pub value: u64,
+    #[serde(default)]
+    pub cardinality: Vec<Cardinality>,
+}
+
+/// `[[rule.threshold.cardinality]]`: at least `value` distinct values of `field`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Cardinality {
+    pub field: String,
+    pub value: u64,
+}
+
+/// `[rule.alert_suppression]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct AlertSuppressionSpec {
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// Absent: Elastic suppresses for the duration of one rule run (its interval).
+    #[serde(default)]
+    pub duration: Option<DurationSpec>,
+    /// `"suppress"` (default) or `"doNotSuppress"`.
+    #[serde(default)]
+    pub missing_fields_strategy: Option<String>,
+}
+
+/// `duration = {value = 5, unit = "m"}` (`s`, `m`, `h`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct DurationSpec {
+    pub value: u64,
+    pub unit: String,
+}
+
+/// Elastic writes `threshold.field` as a list, older files as one string (or `""` for none).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) if s.is_empty() => Vec::new(),
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

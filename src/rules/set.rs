@@ -1,9 +1,11 @@
 //! Compiling rule files into a [`RuleSet`]: every file is either compiled or skipped with a
 //! specific reason (stateful type, sequence, ES|QL, machine learning, unsupported construct) —
 //! never silently approximated.
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::embedded::{EmbeddedFile, EMBEDDED_RULES};
+use super::stateful::StatefulSpec;
 use super::{Rule, RuleFile};
 use crate::engine::{self, Document, Expr};
 use crate::prefilter::{self, Dispatch, Head, Raw};
@@ -17,6 +19,51 @@ pub enum RuleOrigin {
     Project,
     /// The directory named by `TRAILWATCH_EXTRA_RULES` at build time.
     Extra,
+    /// A directory given at run time (`EXTRA_RULES_DIR`, `scan --rules DIR`).
+    Runtime,
+}
+
+/// A rules directory that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("rules directory {path}: {source}")]
+pub struct RulesDirError {
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// The `*.toml` files under `dir` (recursive), sorted by path, as (name relative to `dir`, text).
+fn read_rules_dir(dir: &Path) -> Result<Vec<(String, String)>, RulesDirError> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let err = |source| RulesDirError {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut paths = Vec::new();
+    walk(dir, &mut paths).map_err(err)?;
+    paths
+        .into_iter()
+        .map(|p| {
+            // A file that is not UTF-8 is read lossily: it then fails to parse and is listed
+            // as skipped, like any broken file, instead of failing the whole directory.
+            let bytes = std::fs::read(&p).map_err(err)?;
+            let name = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
+            Ok((name, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
 }
 
 /// A rule ready to evaluate.
@@ -27,6 +74,43 @@ pub struct CompiledRule {
     /// The rule file's name (relative to its directory).
     pub file: String,
     pub origin: RuleOrigin,
+    /// `new_terms` / `threshold` parameters and alert suppression: the rule's matches go through
+    /// [`crate::state`] before they become alerts. `None`: every match is an alert.
+    pub stateful: Option<StatefulSpec>,
+}
+
+impl CompiledRule {
+    /// True when a match is not an alert by itself (new terms, threshold, suppression).
+    pub fn is_stateful(&self) -> bool {
+        self.stateful.is_some()
+    }
+}
+
+/// Why a rule file is not evaluated (the text in [`SkippedRule::reason`] gives the details).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Not TOML, or not a rule file.
+    InvalidFile,
+    /// `[metadata] maturity = "deprecated"`.
+    Deprecated,
+    /// Another file defines the same rule_id.
+    Duplicate,
+    /// An EQL `sequence`: correlates several events.
+    Sequence,
+    /// An ES|QL rule: aggregations over the look-back window.
+    Esql,
+    MachineLearning,
+    /// Indicator match: needs a threat intelligence index.
+    ThreatMatch,
+    UnknownType,
+    NoQuery,
+    /// The query does not parse, or uses a construct trailwatch does not evaluate.
+    Query,
+    /// `[rule.new_terms]`, `[rule.threshold]` or `[rule.alert_suppression]` is missing or invalid.
+    StatefulParameters,
+    /// A stateful rule on a field the ECS view does not have yet (`source.as.*`, ...).
+    Enrichment,
 }
 
 /// A rule file that is not evaluated, and why.
@@ -36,6 +120,7 @@ pub struct SkippedRule {
     pub origin: RuleOrigin,
     /// Present when the file parsed far enough to have them.
     pub rule: Option<Rule>,
+    pub kind: SkipReason,
     pub reason: String,
 }
 
@@ -71,6 +156,32 @@ impl RuleSet {
         }))
     }
 
+    /// The rule files under `dir` (recursive, `*.toml`, sorted), compiled at run time.
+    pub fn from_dir(dir: &Path) -> Result<RuleSet, RulesDirError> {
+        let files = read_rules_dir(dir)?;
+        Ok(Self::from_sources(files.iter().map(|(name, text)| {
+            (RuleOrigin::Runtime, name.clone(), text.as_str())
+        })))
+    }
+
+    /// The embedded rules, then the files under `dir` (`EXTRA_RULES_DIR`, `scan --rules`),
+    /// through the same compile path: an embedded rule takes precedence over a file of the same
+    /// rule_id (listed as skipped, duplicate), skip reasons are kept.
+    pub fn embedded_with_dir(dir: &Path) -> Result<RuleSet, RulesDirError> {
+        let files = read_rules_dir(dir)?;
+        let embedded = EMBEDDED_RULES.iter().map(|(origin, name, file)| {
+            let compiled = match file {
+                EmbeddedFile::Parsed { maturity, rule } => compile_rule(rule.to_rule(), *maturity),
+                EmbeddedFile::Source(text) => compile_file(text),
+            };
+            (*origin, (*name).to_owned(), compiled)
+        });
+        let extra = files
+            .iter()
+            .map(|(name, text)| (RuleOrigin::Runtime, name.clone(), compile_file(text)));
+        Ok(Self::compile(embedded.chain(extra)))
+    }
+
     /// Compiles rule files given as (origin, file name, TOML text).
     pub fn from_sources<'a>(
         files: impl IntoIterator<Item = (RuleOrigin, String, &'a str)>,
@@ -85,7 +196,7 @@ impl RuleSet {
     /// Builds the set from each file's compile result, in order (`compile_time` includes
     /// computing them: the iterator is consumed here).
     fn compile(
-        files: impl Iterator<Item = (RuleOrigin, String, Result<(Rule, Expr), Skip>)>,
+        files: impl Iterator<Item = (RuleOrigin, String, Result<Compiled, Skip>)>,
     ) -> RuleSet {
         let start = Instant::now();
         let mut set = RuleSet::default();
@@ -96,24 +207,26 @@ impl RuleSet {
         let mut seen: std::collections::HashMap<String, String> =
             std::collections::HashMap::with_capacity(files_hint);
         for (origin, file, compiled) in files {
-            let compiled = compiled.and_then(|(rule, expr)| match seen.get(&rule.rule_id) {
+            let compiled = compiled.and_then(|c| match seen.get(&c.0.rule_id) {
                 Some(first) => Err((
-                    Some(Box::new(rule)),
+                    Some(Box::new(c.0)),
+                    SkipReason::Duplicate,
                     format!("duplicate rule_id: {first} defines it and takes precedence"),
                 )),
-                None => Ok((rule, expr)),
+                None => Ok(c),
             });
             match compiled {
-                Ok((rule, expr)) => {
+                Ok((rule, expr, stateful)) => {
                     seen.insert(rule.rule_id.clone(), file.clone());
                     set.rules.push(CompiledRule {
                         rule,
                         expr,
                         file,
                         origin,
+                        stateful,
                     })
                 }
-                Err((rule, reason)) => {
+                Err((rule, kind, reason)) => {
                     if let Some(r) = &rule {
                         seen.entry(r.rule_id.clone())
                             .or_insert_with(|| file.clone());
@@ -122,6 +235,7 @@ impl RuleSet {
                         file,
                         origin,
                         rule: rule.map(|r| *r),
+                        kind,
                         reason,
                     })
                 }
@@ -227,53 +341,82 @@ impl RuleSet {
     }
 }
 
-/// Why a file is skipped: the rule when it parsed that far, and the reason.
-type Skip = (Option<Box<Rule>>, String);
+/// Why a file is skipped: the rule when it parsed that far, the kind of reason, and the reason.
+type Skip = (Option<Box<Rule>>, SkipReason, String);
+
+/// A compiled rule: the rule, its query, its stateful parameters.
+type Compiled = (Rule, Expr, Option<StatefulSpec>);
 
 /// Compiles one rule file, or says why not.
-fn compile_file(text: &str) -> Result<(Rule, Expr), Skip> {
-    let RuleFile { metadata, rule } =
-        toml::from_str(text).map_err(|e| (None, format!("invalid rule file: {e}")))?;
+fn compile_file(text: &str) -> Result<Compiled, Skip> {
+    let RuleFile { metadata, rule } = toml::from_str(text).map_err(|e| {
+        (
+            None,
+            SkipReason::InvalidFile,
+            format!("invalid rule file: {e}"),
+        )
+    })?;
     compile_rule(rule, metadata.get("maturity").and_then(|m| m.as_str()))
 }
 
 /// Compiles a parsed rule whose `[metadata] maturity` is `maturity`, or says why not.
-fn compile_rule(rule: Rule, maturity: Option<&str>) -> Result<(Rule, Expr), Skip> {
+fn compile_rule(rule: Rule, maturity: Option<&str>) -> Result<Compiled, Skip> {
+    let skip = |rule: Rule, kind, reason: String| Err((Some(Box::new(rule)), kind, reason));
     if maturity == Some("deprecated") {
-        return Err((
-            Some(Box::new(rule)),
+        return skip(
+            rule,
+            SkipReason::Deprecated,
             "deprecated rule (maturity = \"deprecated\")".into(),
-        ));
+        );
     }
-    let stateful = match rule.rule_type.as_str() {
-        "query" | "eql" => None,
-        "new_terms" => Some(
-            "stateful rule type new_terms: needs the history of values over its history window",
-        ),
-        "threshold" => {
-            Some("stateful rule type threshold: counts events per group over the look-back window")
-        }
-        "machine_learning" => Some("machine learning rule: needs an anomaly detection job"),
-        "esql" => {
-            Some("ES|QL rule: aggregations over the look-back window are not evaluated per event")
-        }
-        "threat_match" => Some("indicator match rule: needs a threat intelligence index"),
-        _ => Some("unknown rule type"),
+    let unsupported = match rule.rule_type.as_str() {
+        // new_terms and threshold rules are single-event queries whose matches go through
+        // crate::state (first-seen history, counts per group).
+        "query" | "eql" | "new_terms" | "threshold" => None,
+        "machine_learning" => Some((
+            SkipReason::MachineLearning,
+            "machine learning rule: needs an anomaly detection job".to_owned(),
+        )),
+        "esql" => Some((
+            SkipReason::Esql,
+            "ES|QL rule: aggregations over the look-back window are not evaluated per event"
+                .to_owned(),
+        )),
+        "threat_match" => Some((
+            SkipReason::ThreatMatch,
+            "indicator match rule: needs a threat intelligence index".to_owned(),
+        )),
+        other => Some((
+            SkipReason::UnknownType,
+            format!("unknown rule type {other:?}"),
+        )),
     };
-    if let Some(reason) = stateful {
-        let reason = if reason == "unknown rule type" {
-            format!("unknown rule type {:?}", rule.rule_type)
-        } else {
-            reason.to_owned()
-        };
-        return Err((Some(Box::new(rule)), reason));
+    if let Some((kind, reason)) = unsupported {
+        return skip(rule, kind, reason);
+    }
+    let stateful = match StatefulSpec::of(&rule) {
+        Ok(s) => s,
+        Err(e) => {
+            let reason = format!("invalid {} parameters: {e}", rule.rule_type);
+            return skip(rule, SkipReason::StatefulParameters, reason);
+        }
+    };
+    if stateful.as_ref().is_some_and(|s| s.kind.is_some()) {
+        if let Some(field) = super::stateful::pending_enrichment(&rule) {
+            let reason = format!(
+                "stateful rule on {field}*: needs enrichment the ECS view does not provide yet"
+            );
+            return skip(rule, SkipReason::Enrichment, reason);
+        }
     }
     let Some(query) = rule.query.as_deref() else {
-        return Err((Some(Box::new(rule)), "rule has no query".into()));
+        return skip(rule, SkipReason::NoQuery, "rule has no query".into());
     };
     let language = rule.language.as_deref().unwrap_or("kuery");
     let compiled = match language {
-        "kuery" => crate::kql::parse(query).map_err(|e| format!("KQL error: {e}")),
+        "kuery" => {
+            crate::kql::parse(query).map_err(|e| (SkipReason::Query, format!("KQL error: {e}")))
+        }
         // The detection engine sends a rule's `event_category_override` as the EQL search's
         // `event_category_field` (Elastic's AWS `info where` rules use `event.type`).
         "eql" => crate::eql::parse_with_category_field(
@@ -284,16 +427,32 @@ fn compile_rule(rule: Rule, maturity: Option<&str>) -> Result<(Rule, Expr), Skip
                 .unwrap_or(crate::eql::DEFAULT_EVENT_CATEGORY_FIELD),
         )
         .map_err(|e| match e {
-            crate::eql::Error::Unsupported(what) => format!("unsupported EQL: {what}"),
-            other => format!("EQL error: {other}"),
+            crate::eql::Error::Unsupported(what) => {
+                let kind = if what.starts_with("sequence") {
+                    SkipReason::Sequence
+                } else {
+                    SkipReason::Query
+                };
+                (kind, format!("unsupported EQL: {what}"))
+            }
+            other => (SkipReason::Query, format!("EQL error: {other}")),
         }),
-        "esql" => Err("ES|QL query: not evaluated per event".into()),
-        "lucene" => Err("Lucene query language is not supported".into()),
-        other => Err(format!("unknown query language {other:?}")),
+        "esql" => Err((
+            SkipReason::Esql,
+            "ES|QL query: not evaluated per event".into(),
+        )),
+        "lucene" => Err((
+            SkipReason::Query,
+            "Lucene query language is not supported".into(),
+        )),
+        other => Err((
+            SkipReason::Query,
+            format!("unknown query language {other:?}"),
+        )),
     };
     match compiled {
-        Ok(expr) => Ok((rule, expr)),
-        Err(reason) => Err((Some(Box::new(rule)), reason)),
+        Ok(expr) => Ok((rule, expr, stateful)),
+        Err((kind, reason)) => skip(rule, kind, reason),
     }
 }
 
@@ -329,37 +488,115 @@ mod tests {
     }
 
     #[test]
-    fn stateful_deprecated_and_broken_files_are_skipped_with_reasons() {
-        let new_terms = rule("n", "nt", "event.action:A", "")
-            .replace("type = \"query\"", "type = \"new_terms\"");
+    fn a_rules_directory_adds_to_the_embedded_set_through_the_same_compile_path() {
+        let dir = std::env::temp_dir().join(format!("trailwatch-rules-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).ok();
+        let embedded = RuleSet::embedded();
+        let taken = embedded.rules[0].rule.rule_id.clone();
+        let files = [
+            ("a.toml", rule("x1", "extra one", "event.action:A", "")),
+            ("sub/b.toml", rule(&taken, "dup", "event.action:B", "")),
+            ("c.toml", "junk [".to_owned()),
+            ("notes.txt", "not a rule".to_owned()),
+        ];
+        for (name, text) in &files {
+            std::fs::write(dir.join(name), text).ok();
+        }
+        let alone = RuleSet::from_dir(&dir).ok().unwrap_or_default();
+        assert_eq!(alone.rules.len(), 2, "a.toml and sub/b.toml");
+        assert_eq!(alone.skipped.len(), 1, "c.toml");
+        let merged = RuleSet::embedded_with_dir(&dir).ok().unwrap_or_default();
+        assert_eq!(merged.rules.len(), embedded.rules.len() + 1);
+        assert!(merged
+            .rules
+            .iter()
+            .any(|r| r.rule.rule_id == "x1" && r.origin == RuleOrigin::Runtime));
+        let runtime_skips: Vec<_> = merged
+            .skipped
+            .iter()
+            .filter(|s| s.origin == RuleOrigin::Runtime)
+            .map(|s| (s.file.as_str(), s.kind))
+            .collect();
+        assert_eq!(
+            runtime_skips,
+            [
+                ("c.toml", SkipReason::InvalidFile),
+                ("sub/b.toml", SkipReason::Duplicate)
+            ]
+        );
+        assert!(RuleSet::from_dir(&dir.join("missing")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn stateful_rules_compile_and_deprecated_broken_and_sequence_files_are_skipped() {
+        let with_type = |id: &str, ty: &str, extra: &str| {
+            rule(id, id, "event.action:A", extra)
+                .replace("type = \"query\"", &format!("type = \"{ty}\""))
+        };
+        let new_terms = with_type(
+            "n",
+            "new_terms",
+            "[rule.new_terms]\nfield = \"new_terms_fields\"\nvalue = [\"user.name\"]\n[[rule.new_terms.history_window_start]]\nfield = \"history_window_start\"\nvalue = \"now-7d\"\n",
+        );
+        let threshold = with_type(
+            "t",
+            "threshold",
+            "from = \"now-60m\"\n[rule.threshold]\nfield = [\"user.name\"]\nvalue = 5\n",
+        );
+        let no_params = with_type("p", "new_terms", "");
+        let esql = with_type("q", "esql", "");
+        let sequence = "[metadata]\n[rule]\nrule_id = \"s\"\nname = \"s\"\ntype = \"eql\"\nlanguage = \"eql\"\nseverity = \"low\"\nrisk_score = 1\nquery = 'sequence [any where true] [any where true]'\n";
         let deprecated = rule("d", "dep", "event.action:A", "").replace("production", "deprecated");
         let bad_query = rule("b", "bad", "event.action:(A", "");
-        let set = RuleSet::from_sources([
-            (
-                RuleOrigin::Project,
-                "nt.toml".to_owned(),
-                new_terms.as_str(),
-            ),
-            (
-                RuleOrigin::Project,
-                "dep.toml".to_owned(),
-                deprecated.as_str(),
-            ),
-            (
-                RuleOrigin::Project,
-                "bad.toml".to_owned(),
-                bad_query.as_str(),
-            ),
-            (RuleOrigin::Project, "junk.toml".to_owned(), "not toml ["),
-        ]);
-        assert!(set.rules.is_empty());
-        let reasons: Vec<_> = set.skipped.iter().map(|s| s.reason.as_str()).collect();
-        assert!(
-            reasons[0].starts_with("stateful rule type new_terms"),
-            "{reasons:?}"
+        let files = [
+            ("nt", new_terms.as_str()),
+            ("th", threshold.as_str()),
+            ("np", no_params.as_str()),
+            ("esql", esql.as_str()),
+            ("seq", sequence),
+            ("dep", deprecated.as_str()),
+            ("bad", bad_query.as_str()),
+            ("junk", "not toml ["),
+        ];
+        let set = RuleSet::from_sources(
+            files
+                .iter()
+                .map(|(f, t)| (RuleOrigin::Project, format!("{f}.toml"), *t)),
         );
-        assert!(reasons[1].starts_with("deprecated rule"), "{reasons:?}");
-        assert!(reasons[2].starts_with("KQL error"), "{reasons:?}");
-        assert!(reasons[3].starts_with("invalid rule file"), "{reasons:?}");
+        let active: Vec<_> = set.rules.iter().map(|r| r.rule.rule_id.as_str()).collect();
+        assert_eq!(active, ["n", "t"]);
+        use crate::rules::stateful::StatefulKind;
+        assert_eq!(
+            set.rules[0].stateful.as_ref().and_then(|s| s.kind.clone()),
+            Some(StatefulKind::NewTerms {
+                fields: vec!["user.name".into()],
+                history_ms: 7 * 86_400_000
+            })
+        );
+        assert_eq!(
+            set.rules[1].stateful.as_ref().and_then(|s| s.kind.clone()),
+            Some(StatefulKind::Threshold {
+                fields: vec!["user.name".into()],
+                value: 5,
+                cardinality: None,
+                window_ms: 3_600_000
+            })
+        );
+        let kinds: Vec<_> = set.skipped.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SkipReason::StatefulParameters,
+                SkipReason::Esql,
+                SkipReason::Sequence,
+                SkipReason::Deprecated,
+                SkipReason::Query,
+                SkipReason::InvalidFile
+            ],
+            "{:?}",
+            set.skipped.iter().map(|s| &s.reason).collect::<Vec<_>>()
+        );
     }
 }

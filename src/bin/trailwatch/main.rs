@@ -103,7 +103,7 @@ fn invoke(event: &std::path::Path) -> anyhow::Result<ExitCode> {
     let config = trailwatch::Config::from_env()?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let rules = trailwatch::aws::load_rules();
+        let rules = trailwatch::aws::load_rules(&config)?;
         let handler = trailwatch::aws::handler(config, rules).await?;
         match handler.handle(&payload).await {
             Ok(response) => {

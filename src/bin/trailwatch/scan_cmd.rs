@@ -28,6 +28,14 @@ pub struct ScanArgs {
     /// Lambda's flood control (its default is 20).
     #[arg(long, value_name = "N")]
     max_per_rule: Option<usize>,
+    /// Also compile the Elastic rule files (*.toml, recursive) of this directory, beside the
+    /// compiled-in rules.
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// Keep the stateful rules' state (new terms, threshold counts, suppression) in this
+    /// database file across runs (default: a temporary one for this run).
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
     /// Never draw the progress bar (it is drawn on stderr only when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -58,7 +66,19 @@ struct Aws;
 /// terminal.
 pub fn run(args: ScanArgs, bar: ProgressBar) -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
-    let detector = Detector::from_config(RuleSet::embedded(), &config)?;
+    let rules = match &args.rules {
+        Some(dir) => RuleSet::embedded_with_dir(dir)?,
+        None => RuleSet::embedded(),
+    };
+    let store: Box<dyn trailwatch::state::StateStore> = match &args.state {
+        Some(path) => Box::new(trailwatch::state::RedbStore::open(path)?),
+        None => Box::new(trailwatch::state::RedbStore::temporary()?),
+    };
+    let detector = Detector::from_config(rules, &config)?.with_state(store);
+    // Stateful rules see objects in input (key) order, so results do not depend on the number
+    // of cores: one object at a time then, decompressing on a second core.
+    let in_order =
+        detector.rules.rules.iter().any(|r| r.is_stateful()) || !detector.suppressions.is_empty();
     let stdout = std::io::stdout();
     let stdout_is_tty = stdout.is_terminal();
     let progress = Progress::new(bar, std::io::stderr().is_terminal(), args.no_progress);
@@ -92,7 +112,7 @@ pub fn run(args: ScanArgs, bar: ProgressBar) -> anyhow::Result<ExitCode> {
     let publishing = Policy::publishing(&config);
     let published = AtomicUsize::new(0);
     let bar = output.progress(|p| p.bar().clone());
-    scan_parallel(&items, |index, item, pipelined| {
+    scan_parallel(&items, in_order, |index, item, pipelined| {
         let name = item_name(item);
         let printer = FloodControl::new(printing, output.printer(index));
         let mut sink: Box<dyn AlertSink + '_> =
@@ -219,11 +239,15 @@ fn lambda_payload_kind(path: &Path, size: u64) -> Option<&'static str> {
 /// Scans `items` one per core (a worker takes the next as soon as it is done with one).
 /// `scan_one` gets the item's index and `pipelined` = true when there is a single object and a
 /// spare core: it then decompresses on a second core while the first evaluates.
-fn scan_parallel<T: Sync>(items: &[T], scan_one: impl Fn(usize, &T, bool) + Sync) {
+fn scan_parallel<T: Sync>(items: &[T], in_order: bool, scan_one: impl Fn(usize, &T, bool) + Sync) {
     // Respects the CPU affinity mask (`taskset -c 0` gives one core).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = cores.min(items.len().max(1));
-    let pipelined = items.len() == 1 && cores >= 2;
+    let workers = if in_order {
+        1
+    } else {
+        cores.min(items.len().max(1))
+    };
+    let pipelined = (items.len() == 1 || in_order) && cores >= 2;
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..workers {
