@@ -5,7 +5,7 @@ VENV_AWS := .venv-aws
 MOTO := $(VENV_AWS)/bin/moto_server
 export MOTO_SERVER := $(abspath $(MOTO))
 
-.PHONY: demo test check fmt clippy build invoke bench events venv lint-template audit clean-venv fuzz
+.PHONY: demo test conformance check fmt clippy build invoke bench events venv lint-template audit clean-venv fuzz
 
 ## demo: scan the bundled sample CloudTrail objects and print the alerts (no AWS account needed)
 demo:
@@ -14,6 +14,15 @@ demo:
 ## test: unit, integration, differential and end-to-end (moto) tests
 test: $(MOTO)
 	$(CARGO) test --locked
+
+## conformance: differential tests against Elastic's data in ../shared (KQL vectors, request
+## parameter strings, pipeline outputs, the catalogue, the invictus recording)
+SHARED ?= ../shared
+CONFORMANCE_TESTS := kql_vectors request_parameters_vectors pipeline_ecs elastic_catalogue \
+  invictus_dataset fast_path_equivalence eql_semantics alert_render
+conformance: $(MOTO)
+	@test -d $(SHARED)/elastic || { echo "make conformance: $(SHARED)/elastic not found: these tests need Elastic's data beside the clone (SHARED=path)" >&2; exit 1; }
+	$(CARGO) test --locked --features conformance $(addprefix --test ,$(CONFORMANCE_TESTS))
 
 ## check: formatting, lints, then the tests (what CI runs)
 check: fmt clippy test
