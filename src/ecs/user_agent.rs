@@ -18,7 +18,9 @@
 //! `regex` crate (ASCII in Java); no uap-core pattern relies on the difference for the agents
 //! seen in CloudTrail.
 
-use regex::{Regex, RegexBuilder};
+// Bytes regexes without Unicode classes: Java's `\d`, `\w` and case folding are ASCII, as
+// here, and ASCII automata are a fraction of the Unicode ones' memory (a Lambda has 256 MB).
+use regex::bytes::{Regex, RegexBuilder};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -95,6 +97,10 @@ impl Compiled {
             .get_or_init(|| {
                 RegexBuilder::new(p.regex)
                     .case_insensitive(p.case_insensitive)
+                    .unicode(false)
+                    // One search per distinct agent (results are cached): a small lazy-DFA
+                    // cache per regex is enough, and ~1,000 of them stay small.
+                    .dfa_size_limit(32 << 10)
                     .build()
                     .map_err(
                         |e| tracing::warn!(regex = p.regex, error = %e, "uap-core regex skipped"),
@@ -107,25 +113,25 @@ impl Compiled {
     /// `UserAgentParser.findMatch` + `UserAgentSubpattern.match`.
     fn find(&self, agent: &str) -> Option<Matched> {
         for (i, p) in self.list.iter().enumerate() {
-            let Some(caps) = self.regex(i).and_then(|re| re.captures(agent)) else {
+            let Some(caps) = self.regex(i).and_then(|re| re.captures(agent.as_bytes())) else {
                 continue;
             };
-            let group = |n: usize| caps.get(n).map(|m| m.as_str());
+            let group = |n: usize| caps.get(n).map(|m| String::from_utf8_lossy(m.as_bytes()));
             let groups = caps.len() - 1;
             let name = match p.name {
                 Some(r) => match group(1).filter(|_| r.contains("$1") && groups >= 1) {
-                    Some(g) => r.replacen("$1", g, 1),
+                    Some(g) => r.replacen("$1", &g, 1),
                     None => r.to_string(),
                 },
                 None => match group(1) {
-                    Some(g) => g.to_string(),
+                    Some(g) => g.into_owned(),
                     // The Java code returns no match when the name is null: try the next.
                     None => continue,
                 },
             };
             let parts = std::array::from_fn(|k| match p.v[k] {
                 Some(r) => Some(r.to_string()),
-                None => group(k + 2).map(str::to_string),
+                None => group(k + 2).map(|g| g.into_owned()),
             });
             return Some(Matched { name, parts });
         }
