@@ -12,4 +12,4 @@ else
   echo "aarch64 std not available: building x86_64" >&2
   cargo lambda build --release --bin trailwatch-lambda
 fi
-find target/lambda -name bootstrap -exec ls -l {} \;
+find "${CARGO_TARGET_DIR:-target}/lambda" -name bootstrap -exec ls -l {} \;

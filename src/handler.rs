@@ -197,3 +197,69 @@ impl<S: ObjectSource, P: Publisher + 'static> Handler<S, P> {
         outcome
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::MemoryPublisher;
+    use crate::source::MemorySource;
+
+    const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+
+    /// The handler over the SQS sample payload's two objects, held in memory.
+    fn handler() -> (Handler<MemorySource, MemoryPublisher>, Value) {
+        let payload: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{EVENTS}/sqs.json")).unwrap())
+                .unwrap();
+        let batch = trigger::parse(&payload).unwrap();
+        let mut source = MemorySource::default();
+        for o in &batch.objects {
+            let body = std::fs::read(format!("{EVENTS}/cloudtrail/{}", o.key)).unwrap();
+            source
+                .objects
+                .insert((o.bucket.clone(), o.key.clone()), body);
+        }
+        let detector = Arc::new(Detector::new(crate::RuleSet::embedded()));
+        let handler = Handler::new(
+            source,
+            MemoryPublisher::default(),
+            detector,
+            Config::default(),
+        );
+        (handler, payload)
+    }
+
+    fn failed_ids(response: &Value) -> Vec<String> {
+        response["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn objects_not_started_before_the_deadline_are_reported_failed() {
+        let (handler, payload) = handler();
+        // Less than the margin remains: nothing is started, every message is redriven.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let response = handler
+            .handle_until(&payload, Some(deadline))
+            .await
+            .unwrap();
+        assert_eq!(failed_ids(&response).len(), 2, "{response}");
+        assert!(handler.publisher.published().is_empty());
+    }
+
+    #[tokio::test]
+    async fn with_time_left_every_object_is_processed() {
+        let (handler, payload) = handler();
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let response = handler
+            .handle_until(&payload, Some(deadline))
+            .await
+            .unwrap();
+        assert!(failed_ids(&response).is_empty(), "{response}");
+        assert!(!handler.publisher.published().is_empty());
+    }
+}
