@@ -345,7 +345,13 @@ fn email_contains_the_whole_guide_of_every_rule() {
             checked += 1;
         }
     }
-    assert!(checked > 3000, "only {checked} guide lines checked");
+    // Every project guide has dozens of lines; Elastic's catalogue adds thousands.
+    let floor = if cfg!(feature = "conformance") {
+        3000
+    } else {
+        20 * project
+    };
+    assert!(checked > floor, "only {checked} guide lines checked");
 }
 
 #[test]
