@@ -42,7 +42,7 @@
 //!
 //! [`Document`]: crate::engine::Document
 
-mod derived;
+pub(crate) mod derived;
 mod enriched;
 mod entity;
 mod entity_services;
