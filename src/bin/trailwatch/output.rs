@@ -211,10 +211,22 @@ impl<W: Write + Send> AlertSink for ObjectPrinter<'_, W> {
     fn end_object(&mut self) -> Result<(), SinkError> {
         let mut state = self.output.lock();
         if state.head != self.index {
-            state
-                .finished
-                .insert(self.index, std::mem::take(&mut self.buffer));
-            return Ok(());
+            // Finished objects waiting for their turn hold at most BUFFER_LIMIT together (many
+            // quick objects behind one slow head must not pile up): past that, wait as well.
+            let held: usize = state.finished.values().map(Vec::len).sum();
+            if held + self.buffer.len() < BUFFER_LIMIT {
+                state
+                    .finished
+                    .insert(self.index, std::mem::take(&mut self.buffer));
+                return Ok(());
+            }
+            while state.head != self.index {
+                state = self
+                    .output
+                    .turn
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
         }
         let format = self.output.format;
         let mut result = write(&mut state, format, &self.buffer);
