@@ -132,7 +132,7 @@ fn main() -> std::io::Result<()> {
                 })
                 .collect::<Vec<_>>()
         });
-        let (_, dispatch_t) = timed(|| trailwatch::prefilter::Dispatch::new(exprs.iter()));
+        let (_, dispatch_t) = timed(|| trailwatch::engine::Dispatch::new(exprs.iter()));
         let (_, whole_t) = timed(|| RuleSet::from_sources(sources()));
         println!(
             "round {round}: TOML → RuleFile {toml_t}; KQL+EQL ({} queries) {query_t}; dispatch {dispatch_t}; from_sources {whole_t}",

@@ -24,7 +24,6 @@ pub mod eql;
 #[cfg(feature = "aws")]
 pub mod handler;
 pub mod kql;
-pub mod prefilter;
 pub mod reader;
 pub mod rules;
 pub mod sink;

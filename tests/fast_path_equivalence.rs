@@ -14,9 +14,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
+use trailwatch::ecs::schema::{is_verbatim, verbatim_paths};
 use trailwatch::ecs::CloudTrailView;
 use trailwatch::engine::{required_equalities, required_texts, Document};
-use trailwatch::prefilter::{is_verbatim, VERBATIM_PATHS};
 use trailwatch::rules::RuleSet;
 use trailwatch::{scan_collect, scan_collect_pipelined, Detector};
 
@@ -578,7 +578,7 @@ fn verbatim_paths_show_strings_of_the_record() {
         };
         let mut strings = Vec::new();
         collect_strings(&record, &mut strings);
-        let mut paths: Vec<String> = VERBATIM_PATHS.iter().map(|p| p.to_string()).collect();
+        let mut paths: Vec<String> = verbatim_paths().map(|p| p.to_string()).collect();
         for (root, key) in [
             ("request_parameters", "requestParameters"),
             ("response_elements", "responseElements"),

@@ -4,53 +4,6 @@ use serde_json::{Map, Value as Json};
 use super::text::truncate_chars;
 use crate::engine::{Document, Value};
 
-/// The event's ECS fields copied into every alert, in this order (after the rule's investigation
-/// fields). Missing ones are skipped. Names from Elastic's AWS CloudTrail integration.
-pub const ECS_FIELDS: &[&str] = &[
-    "@timestamp",
-    "event.kind",
-    "event.module",
-    "event.dataset",
-    "event.provider",
-    "event.action",
-    "event.id",
-    "event.outcome",
-    "event.category",
-    "event.type",
-    "cloud.provider",
-    "cloud.account.id",
-    "cloud.region",
-    "source.address",
-    "source.ip",
-    "source.port",
-    "user_agent.original",
-    // Enrichment (present when the build / the GeoIP databases allow; parsed only here and when
-    // a rule reads them): the responder's "which tool, from where?".
-    "user_agent.name",
-    "user_agent.version",
-    "user_agent.os.full",
-    "source.as.number",
-    "source.as.organization.name",
-    "source.geo.country_iso_code",
-    "source.geo.country_name",
-    "source.geo.city_name",
-    "user.name",
-    "user.id",
-    "aws.cloudtrail.user_identity.type",
-    "aws.cloudtrail.user_identity.arn",
-    "aws.cloudtrail.user_identity.access_key_id",
-    "aws.cloudtrail.user_identity.invoked_by",
-    "aws.cloudtrail.user_identity.session_context.session_issuer.type",
-    "aws.cloudtrail.user_identity.session_context.session_issuer.arn",
-    "aws.cloudtrail.user_identity.session_context.mfa_authenticated",
-    "aws.cloudtrail.recipient_account_id",
-    "aws.cloudtrail.error_code",
-    "aws.cloudtrail.error_message",
-    "aws.cloudtrail.resources.arn",
-    "aws.cloudtrail.request_parameters",
-    "aws.cloudtrail.flattened.request_parameters",
-];
-
 /// All values at `path` as JSON: one value, a list when the document has several (lists are
 /// flattened by the Document contract), `None` when missing or null. Objects are rebuilt from
 /// their leaves (dotted leaf paths become nested keys).

@@ -3,8 +3,9 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
 
-use super::fields::{self, ECS_FIELDS};
+use super::fields;
 use super::redact;
+use crate::ecs::schema;
 use crate::engine::Document;
 use crate::rules::Rule;
 
@@ -129,7 +130,7 @@ impl Alert {
         for path in investigation
             .iter()
             .map(String::as_str)
-            .chain(ECS_FIELDS.iter().copied())
+            .chain(schema::alert_fields().map(|p| -> &str { p }))
         {
             if alert.get(path).is_some() || path.starts_with("kibana.") {
                 continue;

@@ -2,7 +2,7 @@
 //! report of what was read, skipped and failed. The one path of the Lambda handler and
 //! `trailwatch scan` (local files and S3 alike).
 //!
-//! A record is parsed only when some rule is a candidate for it (see [`crate::prefilter`]);
+//! A record is parsed only when some rule is a candidate for it (see [`crate::engine::dispatch`]);
 //! alerts go to the sink as they are found. Memory is one decompression buffer plus the record
 //! being evaluated, whatever the object's size and number of matches.
 use std::io::{self, BufRead, Read};

@@ -5,26 +5,6 @@ use super::geoip::{AsInfo, GeoInfo};
 use super::user_agent::UserAgent;
 use crate::engine::Value;
 
-/// The enrichment leaves, for [`crate::engine::Document::any_leaf`] and object paths.
-pub(crate) const ENRICHED_LEAF_PATHS: &[&str] = &[
-    "user_agent.name",
-    "user_agent.version",
-    "user_agent.os.name",
-    "user_agent.os.version",
-    "user_agent.os.full",
-    "user_agent.device.name",
-    "source.as.number",
-    "source.as.organization.name",
-    "source.geo.continent_name",
-    "source.geo.country_iso_code",
-    "source.geo.country_name",
-    "source.geo.region_iso_code",
-    "source.geo.region_name",
-    "source.geo.city_name",
-    "source.geo.location.lat",
-    "source.geo.location.lon",
-];
-
 fn str_visit(s: Option<&str>, visit: &mut dyn FnMut(Value<'_>) -> bool) -> bool {
     s.is_some_and(|s| visit(Value::Str(s)))
 }

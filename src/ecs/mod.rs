@@ -52,6 +52,7 @@ mod json_walk;
 mod paths;
 mod prefixed;
 mod resources;
+pub mod schema;
 mod user_agent;
 mod view;
 #[cfg(test)]
@@ -59,6 +60,6 @@ mod view_tests;
 
 pub use geoip::{AsInfo, Enrichment, GeoInfo, GeoIpError};
 pub use java_map::java_map_to_string;
-pub use paths::{field_type, FieldType};
+pub use schema::{field_type, FieldType};
 pub use user_agent::{parse_user_agent, user_agent_available, user_agent_source, UserAgent};
 pub use view::{CloudTrailView, ViewOptions};

@@ -15,8 +15,9 @@ use super::java_map::{java_len, java_len_upper_bound, java_map_to_string};
 use super::json_walk::{
     get_path, get_str, visit_json, visit_leaves, visit_objects, visit_path, PrunedJson,
 };
-use super::paths::{Blob, FLATTENED_LIMIT, FLATTENED_ROOTS, IGNORE_ABOVE, LEAF_PATHS};
+use super::paths::{Blob, FLATTENED_LIMIT, FLATTENED_ROOTS, IGNORE_ABOVE};
 use super::resources::{dedup_resources, ResourceDoc};
+use super::schema;
 use super::user_agent::{parse_user_agent, UserAgent};
 use crate::engine::{Document, Value};
 use serde_json::Value as Json;
@@ -408,9 +409,7 @@ impl<'a> CloudTrailView<'a> {
             p.strip_prefix(path)
                 .is_some_and(|rest| rest.starts_with('.'))
         };
-        LEAF_PATHS
-            .iter()
-            .chain(enriched::ENRICHED_LEAF_PATHS)
+        schema::leaf_paths()
             .filter(|p| below(p))
             .any(|p| self.any_value(p, &mut |_| true))
             || (path == "aws.cloudtrail.resources" && !self.resources().is_empty())
@@ -605,8 +604,8 @@ impl Document for CloudTrailView<'_> {
 
     fn any_leaf(&self, visit: &mut dyn FnMut(&str, Value<'_>) -> bool) -> bool {
         let mut buf = String::new();
-        for p in LEAF_PATHS.iter().chain(enriched::ENRICHED_LEAF_PATHS) {
-            let hit = if let Some((_, blob, key)) = FLATTENED_ROOTS.iter().find(|r| r.0 == *p) {
+        for p in schema::leaf_paths() {
+            let hit = if let Some((_, blob, key)) = FLATTENED_ROOTS.iter().find(|r| r.0 == p) {
                 self.flattened_root(key, *blob).is_some_and(|v| {
                     buf.clear();
                     buf.push_str(p);

@@ -5,7 +5,7 @@
 //! value the document shows at such a path is a substring of a JSON string of the raw input (for
 //! the CloudTrail view, `user_agent.original` is `userAgent` as it is). When the raw input
 //! contains no backslash, a JSON string's bytes are its value, so a raw input containing none of
-//! the texts cannot match — the prefilter's soundness argument (`src/prefilter.rs`).
+//! the texts cannot match — the prefilter's soundness argument (`src/engine/dispatch.rs`).
 //!
 //! A text is a necessary condition only: the evaluator still decides, so a rule is never asked
 //! to match less. Anything not provably required gives `None` (no prefilter for that rule).

@@ -4,6 +4,7 @@
 //! Both query languages lower to [`Expr`]; matching, indexing (required literals, provider/action
 //! dispatch) and explaining are written once, here.
 
+pub mod dispatch;
 mod document;
 mod eql_ext;
 mod eval;
@@ -13,6 +14,7 @@ mod matcher;
 pub(crate) mod number;
 mod wildcard;
 
+pub use dispatch::{Dispatch, Raw};
 pub use document::{Document, JsonDocument, Value};
 pub use eql_ext::{Regexp, RegexpError};
 pub use eval::matches;

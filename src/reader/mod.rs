@@ -9,14 +9,14 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
 
-use crate::prefilter::{Field, Head};
-
 mod deep;
+mod fields;
 mod head;
 mod input;
 mod parse;
 mod structural;
 
+pub use fields::{scan_head, Field, Head};
 use input::Input;
 pub use parse::{parse_record, RawRecord, RecordRef};
 use structural::{Outcome, Scanned, Span};

@@ -1,8 +1,8 @@
 //! One record ([`RecordRef`], [`RawRecord`]) and parsing it into a JSON tree, tolerating the
 //! damage that must not hide it from the rules (invalid UTF-8, unpaired surrogate escapes,
 //! nesting past serde_json's recursion limit); its readable head when it cannot be parsed.
+use super::fields::{self, Head};
 use super::{deep, head, ReadError};
-use crate::prefilter::{self, Head};
 
 /// One element of `Records`, borrowed from the reader (see [`super::Records::next_record`]).
 #[derive(Debug, Clone, Copy)]
@@ -17,10 +17,9 @@ pub struct RecordRef<'a> {
 
 impl<'a> RecordRef<'a> {
     /// The record's top-level `eventSource` / `eventName` as the prefilter needs them (read by
-    /// the splitter when it could, otherwise by [`prefilter::scan_head`]).
+    /// the splitter when it could, otherwise by [`fields::scan_head`]).
     pub fn head(&self) -> Head<'a> {
-        self.head
-            .unwrap_or_else(|| prefilter::scan_head(self.bytes))
+        self.head.unwrap_or_else(|| fields::scan_head(self.bytes))
     }
 
     /// True when the splitter saw no backslash in the record (it reads the head only then);

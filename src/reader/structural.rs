@@ -16,7 +16,7 @@
 //! reads the value of an `eventSource` / `eventName` key among them, so the prefilter does not
 //! walk the record a second time. Those values are only trusted for records without a single
 //! backslash (no escape can then spell a key or change a value); the caller falls back to
-//! [`crate::prefilter::scan_head`] otherwise.
+//! [`crate::reader::scan_head`] otherwise.
 
 /// Where a top-level string field's value lies in the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub(crate) enum Outcome {
 /// The walk does not validate JSON: it finds the end exactly as the byte-at-a-time splitter
 /// does (brackets outside strings, strings ended by an unescaped quote; a record where the two
 /// could disagree is [`Outcome::Irregular`]); parsing the record later reports any damage
-/// inside it. For malformed JSON the head may differ from [`crate::prefilter::scan_head`]'s
+/// inside it. For malformed JSON the head may differ from [`crate::reader::scan_head`]'s
 /// (e.g. a trailing comma); such a record cannot parse, so it can raise no alert either way.
 pub(crate) fn scan_record(buf: &[u8]) -> Outcome {
     #[cfg(target_arch = "x86_64")]

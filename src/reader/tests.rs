@@ -167,7 +167,7 @@ fn records_cut_anywhere_by_reads_come_out_whole_with_their_head() {
             let record = item.unwrap();
             assert_eq!(record.index, seen);
             assert_eq!(record.bytes, records[seen].as_bytes(), "record {seen}");
-            let want = crate::prefilter::scan_head(record.bytes);
+            let want = crate::reader::scan_head(record.bytes);
             let head = record.head();
             if seen % 5 != 3 {
                 assert_eq!(head, want, "record {seen}");

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use super::embedded::{EmbeddedFile, EMBEDDED_RULES};
 use super::stateful::StatefulSpec;
 use super::{Rule, RuleFile};
+use crate::engine::dispatch::{head_of_document, Dispatch, Raw};
 use crate::engine::{self, Document, Expr};
-use crate::prefilter::{self, Dispatch, Head, Raw};
 use crate::reader::RecordRef;
+use crate::reader::{scan_head, Head};
 
 /// Where a rule file came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -257,7 +258,7 @@ impl RuleSet {
     /// The indices of the rules that could match `doc` (by its `event.provider` and
     /// `event.action`; with no raw bytes, every rule with required texts is a candidate).
     pub fn document_candidates(&self, doc: &dyn Document, out: &mut Vec<usize>) {
-        let (provider, action) = prefilter::head_of_document(doc);
+        let (provider, action) = head_of_document(doc);
         self.dispatch_into(
             Head {
                 provider: provider.as_field(),
@@ -278,9 +279,9 @@ impl RuleSet {
 
     /// The indices of the rules that could match the raw record `raw` (an element of `Records`,
     /// unparsed), in catalogue order, into `out`. Empty: no rule can match, the record need not be
-    /// parsed. See [`crate::prefilter`].
+    /// parsed. See [`crate::engine::dispatch`].
     pub fn candidates(&self, raw: &[u8], out: &mut Vec<usize>) {
-        self.dispatch_into(prefilter::scan_head(raw), Some(Raw::new(raw)), out);
+        self.dispatch_into(scan_head(raw), Some(Raw::new(raw)), out);
     }
 
     /// [`RuleSet::candidates`] for a record from [`crate::reader::Records::next_record`]: the
@@ -323,7 +324,7 @@ impl RuleSet {
     }
 
     /// Rules evaluated only on records whose raw bytes hold one of their required texts (or an
-    /// escape); see [`crate::prefilter`].
+    /// escape); see [`crate::engine::dispatch`].
     pub fn text_constrained_rules(&self) -> usize {
         self.dispatch.text_constrained()
     }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::prefilter::{scan_head, Field};
+use crate::reader::{scan_head, Field};
 
 /// A small deterministic generator (xorshift), so failures reproduce.
 struct Rng(u64);

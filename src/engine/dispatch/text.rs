@@ -1,65 +1,8 @@
 //! Rules that require no provider or action literal, dispatched on texts they require in the
-//! raw record (see the module documentation of [`crate::prefilter`]).
+//! raw record (see the module documentation of [`super`]).
 use memchr::memmem::Finder;
 
 use super::Raw;
-
-/// ECS paths whose string values are JSON strings of the CloudTrail record, or substrings of one,
-/// unchanged (`CloudTrailView::any_value`, src/ecs/view.rs: `visit_src` of the source key, or a
-/// choice among such keys). Left out on purpose: constants (`data_stream.dataset`), computed
-/// values (`event.outcome`, `event.category`, `event.type`, `@timestamp`, `tls.version*`, the
-/// `toString()` blobs `aws.cloudtrail.request_parameters` etc., `related.entity`), and keys read
-/// through renames not checked here (`aws.cloudtrail.resources.*`).
-pub const VERBATIM_PATHS: &[&str] = &[
-    "event.provider",         // eventSource
-    "event.action",           // eventName
-    "event.id",               // eventID
-    "cloud.region",           // awsRegion
-    "cloud.account.id",       // userIdentity.accountId, recipientAccountId or awsAccountId
-    "source.address",         // sourceIPAddress
-    "source.ip",              // sourceIPAddress when it is an IP address
-    "user_agent.original",    // userAgent
-    "user.id",                // userIdentity.principalId or .onBehalfOf.userId
-    "user.name",              // userIdentity.userName, the session issuer's, or UserName
-    "user.email",             // user.name when it holds an `@`
-    "user.changes.name",      // requestParameters.newUserName, or the tail of userIdentity.arn
-    "user.target.id",         // responseElements.user.userId
-    "user.target.name",       // requestParameters.userName
-    "group.id",               // responseElements.group.groupId
-    "group.name",             // requestParameters.groupName
-    "related.user",           // strings of the six fields above
-    "tls.cipher",             // tlsDetails.cipherSuite
-    "tls.client.server_name", // tlsDetails.clientProvidedHostHeader
-    "aws.cloudtrail.event_version",
-    "aws.cloudtrail.event_category",
-    "aws.cloudtrail.event_type",
-    "aws.cloudtrail.api_version",
-    "aws.cloudtrail.request_id",
-    "aws.cloudtrail.recipient_account_id",
-    "aws.cloudtrail.shared_event_id",
-    "aws.cloudtrail.vpc_endpoint_id",
-    "aws.cloudtrail.error_code",
-    "aws.cloudtrail.error_message",
-    "aws.cloudtrail.user_identity.type",
-    "aws.cloudtrail.user_identity.arn",
-    "aws.cloudtrail.user_identity.access_key_id",
-    "aws.cloudtrail.user_identity.invoked_by",
-    "aws.cloudtrail.user_identity.session_context.session_issuer.type",
-    "aws.cloudtrail.user_identity.session_context.session_issuer.principal_id",
-    "aws.cloudtrail.user_identity.session_context.session_issuer.arn",
-    "aws.cloudtrail.user_identity.session_context.session_issuer.account_id",
-    "aws.cloudtrail.console_login.additional_eventdata.login_to",
-];
-
-/// Every path below it is a leaf of `requestParameters`, `responseElements`,
-/// `additionalEventData` or `serviceEventDetails` as it is (`visit_flattened`).
-pub const VERBATIM_PREFIX: &str = "aws.cloudtrail.flattened.";
-
-/// Whether the CloudTrail view's string values at `path` are (substrings of) JSON strings of the
-/// raw record, unchanged. Numbers and booleans there are left to [`crate::engine::required_texts`].
-pub fn is_verbatim(path: &str) -> bool {
-    VERBATIM_PATHS.contains(&path) || path.starts_with(VERBATIM_PREFIX)
-}
 
 /// Rules with no provider or action constraint that need one of some texts in the raw record.
 #[derive(Debug, Clone, Default)]
@@ -106,9 +49,11 @@ impl TextRules {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Dispatch, Field, Head, PROVIDER};
+    use super::super::Dispatch;
     use super::*;
+    use crate::ecs::schema::{is_verbatim, PROVIDER};
     use crate::engine::{self, Expr};
+    use crate::reader::{Field, Head};
 
     fn eq(path: &str, s: &str) -> Expr {
         Expr::Field {
