@@ -52,7 +52,7 @@ fn main() -> std::io::Result<()> {
         Some("--none") => return Ok(()),
         Some("--cold") => {
             let set = RuleSet::embedded();
-            println!("{} µs", set.compile_time.as_micros());
+            println!("{} µs", set.compile_time().as_micros());
             return Ok(());
         }
         _ => {}
@@ -87,7 +87,7 @@ fn main() -> std::io::Result<()> {
         Some("--read") => return Ok(()),
         Some(_) => {
             let set = RuleSet::from_sources(sources());
-            println!("{} µs", set.compile_time.as_micros());
+            println!("{} µs", set.compile_time().as_micros());
             return Ok(());
         }
         None => {}
@@ -95,8 +95,8 @@ fn main() -> std::io::Result<()> {
     let (embedded, t) = timed(RuleSet::embedded);
     println!(
         "embedded(), first call: {t} ({} active, {} skipped)",
-        embedded.rules.len(),
-        embedded.skipped.len()
+        embedded.rules().len(),
+        embedded.skipped().len()
     );
     for _ in 0..3 {
         println!("embedded(), again: {}", timed(RuleSet::embedded).1);

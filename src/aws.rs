@@ -101,7 +101,7 @@ pub async fn handler(
             );
             detector = detector.with_state(Box::new(store));
         }
-        None if detector.rules.rules.iter().any(|r| r.is_stateful()) => tracing::warn!(
+        None if detector.rules.rules().iter().any(|r| r.is_stateful()) => tracing::warn!(
             "STATE_TABLE is not set: the stateful rules keep their state in this container only"
         ),
         None => {}
@@ -133,9 +133,9 @@ pub fn load_rules(config: &Config) -> Result<RuleSet, SetupError> {
         None => RuleSet::embedded(),
     };
     tracing::info!(
-        rules = rules.rules.len(),
-        skipped = rules.skipped.len(),
-        compile_us = rules.compile_time.as_micros() as u64,
+        rules = rules.rules().len(),
+        skipped = rules.skipped().len(),
+        compile_us = rules.compile_time().as_micros() as u64,
         "rule set compiled"
     );
     Ok(rules)

@@ -36,10 +36,24 @@ pub struct Batch {
     pub ignored: usize,
 }
 
-/// A payload that is none of the supported shapes.
+/// A payload, or a message of an SQS batch, that is none of the supported shapes.
 #[derive(Debug, thiserror::Error)]
-#[error("unsupported Lambda payload: {0}")]
-pub struct TriggerError(pub String);
+pub enum TriggerError {
+    /// No `Records` list and no EventBridge `detail-type`: described by its top-level keys.
+    #[error("unsupported Lambda payload: {0}")]
+    Unsupported(String),
+    /// A record from a service other than S3, SQS or SNS.
+    #[error("unsupported Lambda payload: record with eventSource {0:?}")]
+    EventSource(String),
+    #[error("unsupported Lambda payload: message body is not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("unsupported Lambda payload: not an S3 event notification: {0}")]
+    NotS3Notification(#[source] serde_json::Error),
+    #[error("unsupported Lambda payload: bad S3 record: {0}")]
+    BadS3Record(#[source] serde_json::Error),
+    #[error("unsupported Lambda payload: EventBridge Object Created without bucket/key")]
+    EventBridgeWithoutObject,
+}
 
 #[derive(Deserialize)]
 struct S3Notification {
@@ -84,7 +98,7 @@ pub fn parse(payload: &Value) -> Result<Batch, TriggerError> {
     let records = payload
         .get("Records")
         .and_then(Value::as_array)
-        .ok_or_else(|| TriggerError(describe(payload)))?;
+        .ok_or_else(|| TriggerError::Unsupported(describe(payload)))?;
     for record in records {
         let source = record
             .get("eventSource")
@@ -105,7 +119,7 @@ pub fn parse(payload: &Value) -> Result<Batch, TriggerError> {
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 if let Err(e) = notification_text(body, Some(&id), &mut batch) {
-                    batch.bad_messages.push((id, e.0));
+                    batch.bad_messages.push((id, e.to_string()));
                 }
             }
             "aws:sns" => {
@@ -115,7 +129,7 @@ pub fn parse(payload: &Value) -> Result<Batch, TriggerError> {
                     .unwrap_or_default();
                 notification_text(message, None, &mut batch)?;
             }
-            other => return Err(TriggerError(format!("record with eventSource {other:?}"))),
+            other => return Err(TriggerError::EventSource(other.to_owned())),
         }
     }
     Ok(batch)
@@ -128,8 +142,7 @@ fn notification_text(
     message_id: Option<&str>,
     batch: &mut Batch,
 ) -> Result<(), TriggerError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| TriggerError(format!("message body is not JSON: {e}")))?;
+    let value: Value = serde_json::from_str(text).map_err(TriggerError::NotJson)?;
     if value.get("Type").and_then(Value::as_str) == Some("Notification") {
         let inner = value
             .get("Message")
@@ -145,8 +158,8 @@ fn notification_text(
         }
         return Ok(());
     }
-    let note: S3Notification = serde_json::from_value(value)
-        .map_err(|e| TriggerError(format!("not an S3 event notification: {e}")))?;
+    let note: S3Notification =
+        serde_json::from_value(value).map_err(TriggerError::NotS3Notification)?;
     if note.event.as_deref() == Some("s3:TestEvent") {
         batch.ignored += 1;
         return Ok(());
@@ -162,8 +175,7 @@ fn s3_record(
     message_id: Option<&str>,
     batch: &mut Batch,
 ) -> Result<(), TriggerError> {
-    let r: S3Record = serde_json::from_value(record.clone())
-        .map_err(|e| TriggerError(format!("bad S3 record: {e}")))?;
+    let r: S3Record = serde_json::from_value(record.clone()).map_err(TriggerError::BadS3Record)?;
     push_s3(r, message_id, batch);
     Ok(())
 }
@@ -194,9 +206,7 @@ fn eventbridge(event: &Value, batch: &mut Batch) -> Result<(), TriggerError> {
     let bucket = event.pointer("/detail/bucket/name").and_then(Value::as_str);
     let key = event.pointer("/detail/object/key").and_then(Value::as_str);
     let (Some(bucket), Some(key)) = (bucket, key) else {
-        return Err(TriggerError(
-            "EventBridge Object Created without bucket/key".into(),
-        ));
+        return Err(TriggerError::EventBridgeWithoutObject);
     };
     // EventBridge keys are URL-encoded like notification keys.
     batch.objects.push(ObjectRef {

@@ -47,14 +47,14 @@ fn every_elastic_aws_and_rds_rule_is_compiled_or_skipped_for_a_stated_reason() {
     let mut skipped: Vec<(String, String, String)> = Vec::new();
     for (name, text) in &texts {
         let set = RuleSet::from_sources([(RuleOrigin::Extra, name.clone(), text.as_str())]);
-        compiled += set.rules.len();
-        for s in set.skipped {
+        compiled += set.rules().len();
+        for s in set.skipped() {
             let ty = s
                 .rule
                 .as_ref()
                 .map(|r| r.rule_type.clone())
                 .unwrap_or_default();
-            skipped.push((name.clone(), ty, s.reason));
+            skipped.push((name.clone(), ty, s.reason.clone()));
         }
     }
     assert_eq!(
@@ -117,7 +117,7 @@ fn every_catalogue_new_terms_and_threshold_rule_compiles_with_its_parameters() {
         let text = std::fs::read_to_string(p).expect("read rule");
         let set =
             RuleSet::from_sources([(RuleOrigin::Extra, p.display().to_string(), text.as_str())]);
-        for s in &set.skipped {
+        for s in set.skipped() {
             enrichment += usize::from(s.kind == SkipReason::Enrichment);
             let ty = s.rule.as_ref().map(|r| r.rule_type.as_str()).unwrap_or("");
             let expected = s.reason.starts_with("deprecated") || s.kind == SkipReason::Enrichment;
@@ -125,7 +125,7 @@ fn every_catalogue_new_terms_and_threshold_rule_compiles_with_its_parameters() {
                 failed.push(format!("{}: {}", p.display(), s.reason));
             }
         }
-        for r in &set.rules {
+        for r in set.rules() {
             match r.stateful.as_ref().and_then(|s| s.kind.as_ref()) {
                 Some(StatefulKind::NewTerms { fields, history_ms }) => {
                     assert!(

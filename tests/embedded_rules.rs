@@ -64,14 +64,14 @@ fn embedded_rules_equal_the_rule_files_compiled_at_run_time() {
     );
     let embedded = RuleSet::embedded();
     assert_eq!(
-        embedded.rules.len() + embedded.skipped.len(),
+        embedded.rules().len() + embedded.skipped().len(),
         sources.len(),
         "one entry per rule file"
     );
-    assert!(!runtime.rules.is_empty());
+    assert!(!runtime.rules().is_empty());
 
     let active = |s: &RuleSet| -> Vec<(String, String)> {
-        s.rules
+        s.rules()
             .iter()
             .map(|r| (r.file.clone(), r.rule.rule_id.clone()))
             .collect()
@@ -81,7 +81,7 @@ fn embedded_rules_equal_the_rule_files_compiled_at_run_time() {
         active(&runtime),
         "active rules, in order"
     );
-    for (e, r) in embedded.rules.iter().zip(&runtime.rules) {
+    for (e, r) in embedded.rules().iter().zip(runtime.rules()) {
         assert_eq!(e.origin, r.origin, "{}", r.file);
         // Every field, `extra` (the rest of `[rule]`) included.
         assert_eq!(json(&e.rule), json(&r.rule), "{}", r.file);
@@ -90,7 +90,7 @@ fn embedded_rules_equal_the_rule_files_compiled_at_run_time() {
     }
 
     let skipped = |s: &RuleSet| -> Vec<(String, RuleOrigin, String)> {
-        s.skipped
+        s.skipped()
             .iter()
             .map(|k| (k.file.clone(), k.origin, k.reason.clone()))
             .collect()
@@ -100,7 +100,7 @@ fn embedded_rules_equal_the_rule_files_compiled_at_run_time() {
         skipped(&runtime),
         "skipped files and reasons"
     );
-    for (e, r) in embedded.skipped.iter().zip(&runtime.skipped) {
+    for (e, r) in embedded.skipped().iter().zip(runtime.skipped()) {
         assert_eq!(json(&e.rule), json(&r.rule), "{}", r.file);
     }
     assert_eq!(

@@ -232,7 +232,7 @@ fn mutations(records: &[Vec<u8>], literals: &[(String, String)], rng: &mut Rng) 
 /// of the Elastic catalogue's so the mutations run without it too.
 fn rule_texts(set: &RuleSet) -> Vec<String> {
     let mut texts: BTreeSet<String> = ["distrib#kali", "BedrockAPIKey-"].map(String::from).into();
-    for r in &set.rules {
+    for r in set.rules() {
         if required_equalities(&r.expr, "event.provider").is_none()
             && required_equalities(&r.expr, "event.action").is_none()
         {
@@ -367,10 +367,10 @@ fn fast_ids(set: &RuleSet, raw: &[u8], candidates: &mut Vec<usize>) -> Option<Ve
 #[test]
 fn fast_path_matches_every_rule_evaluated() {
     let set = RuleSet::embedded();
-    assert!(!set.rules.is_empty());
+    assert!(!set.rules().is_empty());
     // The (provider, action) pairs the rules require ("" where a rule does not constrain one).
     let mut literals = BTreeSet::new();
-    for r in &set.rules {
+    for r in set.rules() {
         let ps =
             required_equalities(&r.expr, "event.provider").unwrap_or_else(|| vec![String::new()]);
         let actions =
@@ -393,7 +393,7 @@ fn fast_path_matches_every_rule_evaluated() {
     // Text-constrained rules that fired on records with escapes / without (the escaped ones
     // are those a prefilter ignoring escapes would lose).
     let text_rules: BTreeSet<String> = set
-        .rules
+        .rules()
         .iter()
         .filter(|r| {
             required_equalities(&r.expr, "event.provider").is_none()
@@ -412,7 +412,7 @@ fn fast_path_matches_every_rule_evaluated() {
         let fast = fast_ids(&set, raw, &mut candidates);
         if fast.is_none() {
             skipped += 1;
-        } else if candidates.len() < set.rules.len() {
+        } else if candidates.len() < set.rules().len() {
             fewer += 1;
         }
         let fast = fast.unwrap_or_default();
@@ -442,7 +442,7 @@ fn fast_path_matches_every_rule_evaluated() {
         "{} rules ({} evaluated on every record, {} on records with their texts: fired on {} \
          escaped and {} plain records), {} records: {} skipped unparsed, {} with fewer \
          candidates than rules, {} matching ({} matches), {} rules fired",
-        set.rules.len(),
+        set.rules().len(),
         set.unconstrained_rules(),
         set.text_constrained_rules(),
         text_fired_escaped,
@@ -479,7 +479,7 @@ fn fast_path_matches_every_rule_evaluated() {
     }
     assert!(matched > 50, "only {matched} records matched some rule");
     assert!(
-        fired.len() * 2 >= set.rules.len(),
+        fired.len() * 2 >= set.rules().len(),
         "only {} rules fired",
         fired.len()
     );
@@ -503,7 +503,7 @@ fn scan_reports_the_slow_path_alerts() {
         // are the stateless rules (the stateful ones have their own timeline tests).
         let stateful: Vec<&str> = detector
             .rules
-            .rules
+            .rules()
             .iter()
             .filter(|r| r.is_stateful())
             .map(|r| r.rule.rule_id.as_str())

@@ -213,7 +213,7 @@ fn export_rule_with_huge_note(note_bytes: usize) -> RuleSet {
         .insert("note".into(), toml::Value::String(note));
     let text = toml::to_string(&doc).expect("serialise");
     let set = RuleSet::from_sources([(RuleOrigin::Project, "huge.toml".to_owned(), text.as_str())]);
-    assert_eq!(set.rules.len(), 1, "{:?}", set.skipped);
+    assert_eq!(set.rules().len(), 1, "{:?}", set.skipped());
     set
 }
 

@@ -54,7 +54,7 @@ fn rule_with_a_stray_at_sign_in_its_query_is_skipped_not_hung() {
             found.as_str(),
         )])
     });
-    assert!(set.rules.is_empty());
-    assert_eq!(set.skipped.len(), 1);
-    assert!(!set.skipped[0].reason.is_empty());
+    assert!(set.rules().is_empty());
+    assert_eq!(set.skipped().len(), 1);
+    assert!(!set.skipped()[0].reason.is_empty());
 }

@@ -332,7 +332,7 @@ fn published_rule_ids(detector: &Detector, record: &serde_json::Value) -> BTreeS
 fn run(table: &[Technique]) -> Result<(usize, Vec<String>), String> {
     let set = RuleSet::embedded();
     let rule_ids: Vec<(String, String)> = set
-        .rules
+        .rules()
         .iter()
         .filter(|r| r.origin == RuleOrigin::Project)
         .map(|r| {
@@ -404,7 +404,7 @@ fn every_new_rds_rule_is_in_the_technique_table() {
     let set = RuleSet::embedded();
     let tabled: BTreeSet<&str> = TECHNIQUES.iter().map(|t| t.rule).collect();
     let missing: Vec<&str> = set
-        .rules
+        .rules()
         .iter()
         .filter(|r| r.origin == RuleOrigin::Project && !r.rule.is_building_block())
         // RDS rules only: the self-defence and other services' rules have their own tests.

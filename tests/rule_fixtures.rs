@@ -81,7 +81,7 @@ fn load_fixtures() -> Result<BTreeMap<String, Vec<Fixture>>, String> {
 /// The project rule compiled from `rules/<stem>.toml`, if it was compiled.
 fn project_rule<'s>(set: &'s RuleSet, stem: &str) -> Option<&'s CompiledRule> {
     let file = format!("{stem}.toml");
-    set.rules
+    set.rules()
         .iter()
         .find(|r| r.origin == RuleOrigin::Project && r.file == file)
 }
@@ -134,7 +134,7 @@ fn every_project_rule_has_one_fire_and_two_nofire_fixtures() -> Result<(), Strin
     let set = RuleSet::embedded();
     let fixtures = load_fixtures()?;
     let project: Vec<&CompiledRule> = set
-        .rules
+        .rules()
         .iter()
         .filter(|r| r.origin == RuleOrigin::Project)
         .collect();
@@ -167,7 +167,7 @@ fn every_project_rule_compiles_unless_it_waits_for_enrichment() {
     // rule needs `source.as.number` (IP enrichment not in the ECS view yet).
     let set = RuleSet::embedded();
     let project_skipped: Vec<String> = set
-        .skipped
+        .skipped()
         .iter()
         .filter(|s| s.origin == RuleOrigin::Project && s.kind != SkipReason::Enrichment)
         .map(|s| format!("{}: {}", s.file, s.reason))
@@ -178,7 +178,7 @@ fn every_project_rule_compiles_unless_it_waits_for_enrichment() {
         project_skipped.join("\n")
     );
     let stateful = set
-        .rules
+        .rules()
         .iter()
         .filter(|r| r.origin == RuleOrigin::Project && r.is_stateful())
         .count();
@@ -200,7 +200,7 @@ fn guide_exception_examples_are_valid_exceptions_for_their_rule() -> Result<(), 
     // A responder copies these into exceptions.toml at 3 a.m.: they must name the right rule,
     // compile as KQL and say why.
     let set = RuleSet::embedded();
-    let ours = set.rules.iter().filter(|r| {
+    let ours = set.rules().iter().filter(|r| {
         r.origin == RuleOrigin::Project && r.rule.author.iter().any(|a| a == "trailwatch")
     });
     let mut problems = Vec::new();

@@ -98,7 +98,7 @@ pub struct Detector {
 impl std::fmt::Debug for Detector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Detector")
-            .field("rules", &self.rules.rules.len())
+            .field("rules", &self.rules.rules().len())
             .field("exceptions", &self.exceptions)
             .finish_non_exhaustive()
     }

@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn a_rule_reading_source_as_is_degraded_without_the_asn_database() {
         let set = RuleSet::embedded();
-        let mut rule = set.rules.first().expect("a compiled-in rule").clone();
+        let mut rule = set.rules().first().expect("a compiled-in rule").clone();
         rule.expr = crate::kql::parse(
             "event.action: ListBuckets and source.as.organization.name: *VPN* \
              and not user_agent.original: *Terraform*",
@@ -118,7 +118,7 @@ mod tests {
             Some("degraded: needs GEOIP_ASN_DB")
         );
         // The rule as shipped reads no enrichment field: not degraded.
-        let shipped = set.rules.first().expect("a compiled-in rule");
+        let shipped = set.rules().first().expect("a compiled-in rule");
         let reads_enrichment = rule_fields(shipped)
             .iter()
             .any(|f| f.starts_with("source.as.") || f.starts_with("source.geo."));

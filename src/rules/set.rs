@@ -135,15 +135,30 @@ pub enum RuleStatus {
 /// The compiled rule catalogue.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
-    pub rules: Vec<CompiledRule>,
-    pub skipped: Vec<SkippedRule>,
+    rules: Vec<CompiledRule>,
+    skipped: Vec<SkippedRule>,
     /// How long compiling took.
-    pub compile_time: Duration,
+    compile_time: Duration,
     /// The rules indexed by the `event.provider` / `event.action` values they require.
     dispatch: Dispatch,
 }
 
 impl RuleSet {
+    /// The rules evaluated, in catalogue order (rule indices elsewhere refer to this order).
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// The rule files not evaluated, each with its reason.
+    pub fn skipped(&self) -> &[SkippedRule] {
+        &self.skipped
+    }
+
+    /// How long compiling the catalogue took.
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
     /// The rule files compiled into this binary (`rules/` plus any build-time extra directory):
     /// the same rules, order and skip reasons as [`RuleSet::from_sources`] on those files, without
     /// parsing their TOML (done at build time, see `src/rules/embedded.rs`).

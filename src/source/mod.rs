@@ -8,12 +8,28 @@ mod s3;
 #[cfg(feature = "aws")]
 pub use s3::S3Source;
 
-/// Why an object could not be fetched.
+/// Why an object could not be fetched (or a prefix listed).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot fetch {object}: {reason}")]
 pub struct SourceError {
+    /// `s3://bucket/key`, a path, or the prefix listed.
     pub object: String,
+    /// One line for people and logs (for SDK errors: service, code, message, request id).
     pub reason: String,
+    /// The underlying error (the SDK's, with its raw response), for callers that inspect it.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl SourceError {
+    /// An error with no underlying cause.
+    pub fn new(object: impl Into<String>, reason: impl Into<String>) -> SourceError {
+        SourceError {
+            object: object.into(),
+            reason: reason.into(),
+            source: None,
+        }
+    }
 }
 
 /// CloudTrail digest files live under `CloudTrail-Digest/` (`..._CloudTrail-Digest_...json.gz`):
@@ -46,10 +62,7 @@ impl ObjectSource for MemorySource {
             .get(&(object.bucket.clone(), object.key.clone()))
         {
             Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
-            None => Err(SourceError {
-                object: object.to_string(),
-                reason: "no such object".into(),
-            }),
+            None => Err(SourceError::new(object.to_string(), "no such object")),
         }
     }
 }

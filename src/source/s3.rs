@@ -38,6 +38,7 @@ impl S3Source {
             let page = page.map_err(|e| SourceError {
                 object: format!("s3://{bucket}/{prefix}"),
                 reason: format!("cannot list: {}", crate::aws::error_line("S3", &e)),
+                source: Some(Box::new(e)),
             })?;
             objects.extend(page.contents().iter().filter_map(|o| {
                 let key = o.key()?;
@@ -66,6 +67,7 @@ impl ObjectSource for S3Source {
             .map_err(|e| SourceError {
                 object: object.to_string(),
                 reason: crate::aws::error_line("S3", &e),
+                source: Some(Box::new(e)),
             })?;
         let mut body = out.body;
         let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(CHANNEL_CHUNKS);

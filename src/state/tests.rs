@@ -209,7 +209,7 @@ fn threshold_rule(extra: &str) -> RuleSet {
         "[metadata]\nmaturity = \"production\"\n[rule]\nrule_id = \"th\"\nname = \"th\"\ntype = \"threshold\"\nlanguage = \"kuery\"\nseverity = \"low\"\nrisk_score = 21\nfrom = \"now-60m\"\nquery = 'event.action:GetSecretValue'\n{extra}"
     );
     let set = RuleSet::from_sources([(RuleOrigin::Extra, "th.toml".to_owned(), text.as_str())]);
-    assert_eq!(set.rules.len(), 1, "{:?}", set.skipped);
+    assert_eq!(set.rules().len(), 1, "{:?}", set.skipped());
     set
 }
 
@@ -383,7 +383,7 @@ fn suppression_counts_repeats_of_a_group_within_its_duration() {
 fn user_suppression_applies_to_a_plain_rule_and_replays_are_stable() {
     let set = RuleSet::embedded();
     // Any single-event project rule works; take the first that is not stateful.
-    let plain: &CompiledRule = set.rules.iter().find(|r| !r.is_stateful()).unwrap();
+    let plain: &CompiledRule = set.rules().iter().find(|r| !r.is_stateful()).unwrap();
     let user = UserSuppressions::from_toml(&format!(
         "[[suppress]]\nrule_id = \"{}\"\ngroup_by = [\"user.name\"]\nduration = \"1h\"\n",
         plain.rule.rule_id

@@ -33,7 +33,7 @@ struct Row<'a> {
 
 fn rows<'a>(set: &'a RuleSet, enrichment: &Enrichment) -> Vec<Row<'a>> {
     let mut rows: Vec<Row> = set
-        .rules
+        .rules()
         .iter()
         .map(|r| Row {
             rule: Some(&r.rule),
@@ -54,7 +54,7 @@ fn rows<'a>(set: &'a RuleSet, enrichment: &Enrichment) -> Vec<Row<'a>> {
                 }
             },
         })
-        .chain(set.skipped.iter().map(|s| Row {
+        .chain(set.skipped().iter().map(|s| Row {
             rule: s.rule.as_ref(),
             file: &s.file,
             status: format!("skipped: {}", s.reason),
@@ -116,9 +116,9 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
                 enrichment_summary(&enrichment);
                 eprintln!(
                     "{} active, {} skipped (compiled in {} µs)",
-                    set.rules.len(),
-                    set.skipped.len(),
-                    set.compile_time.as_micros()
+                    set.rules().len(),
+                    set.skipped().len(),
+                    set.compile_time().as_micros()
                 );
             }
             Ok(ExitCode::SUCCESS)

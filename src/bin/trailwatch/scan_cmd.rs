@@ -78,7 +78,7 @@ pub fn run(args: ScanArgs, bar: ProgressBar) -> anyhow::Result<ExitCode> {
     // Stateful rules see objects in input (key) order, so results do not depend on the number
     // of cores: one object at a time then, decompressing on a second core.
     let in_order =
-        detector.rules.rules.iter().any(|r| r.is_stateful()) || !detector.suppressions.is_empty();
+        detector.rules.rules().iter().any(|r| r.is_stateful()) || !detector.suppressions.is_empty();
     let stdout = std::io::stdout();
     let stdout_is_tty = stdout.is_terminal();
     let progress = Progress::new(bar, std::io::stderr().is_terminal(), args.no_progress);
