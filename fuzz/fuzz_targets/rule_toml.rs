@@ -13,8 +13,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let set =
         trailwatch::RuleSet::from_sources([(RuleOrigin::Project, "fuzz.toml".to_owned(), text)]);
-    assert_eq!(set.rules.len() + set.skipped.len(), 1);
-    for compiled in &set.rules {
+    assert_eq!(set.rules().len() + set.skipped().len(), 1);
+    for compiled in set.rules() {
         if common::evaluate(&compiled.expr) {
             let view = trailwatch::ecs::CloudTrailView::new(&common::RECORD);
             let alert = trailwatch::alert::Alert::new(&compiled.rule, &view, &common::RECORD);
