@@ -1,7 +1,7 @@
 //! Detection: one record's path from raw bytes to alerts ([`Detector::detect_record`]), one
 //! object's path from bytes to a report ([`process_object`]), and the per-object publishing
 //! policy ([`FloodControl`]).
-use crate::alert::{mark_self_target, Alert, Date, ExceptionError, Exceptions, SelfNames};
+use crate::alert::{mark_self_target, Alert, Date, SelfNames};
 use crate::config::Config;
 use crate::ecs::{CloudTrailView, Enrichment, ViewOptions};
 use crate::engine::Document;
@@ -12,10 +12,11 @@ use crate::state::{
     event_time_ms, MemoryStore, StateError, StateStore, Stateful, UserSuppressions,
 };
 
-mod flood;
+mod exceptions;
 mod process;
 
-pub use flood::{FloodControl, Policy, DEFAULT_PER_RULE_LIMIT};
+pub use crate::alert::{FloodControl, Policy, DEFAULT_PER_RULE_LIMIT};
+pub use exceptions::{Exception, ExceptionError, Exceptions};
 pub use process::{process_object, scan_collect, scan_collect_pipelined, Collected, ObjectReport};
 
 /// What detection made of one record.

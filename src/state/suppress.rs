@@ -154,7 +154,7 @@ duration = "1h"
         assert_eq!(r1.missing, MissingFields::Suppress);
         assert!(s.get("x").is_none());
         // Exceptions still load from the same file.
-        assert_eq!(crate::alert::Exceptions::from_toml(text).unwrap().len(), 1);
+        assert_eq!(crate::detect::Exceptions::from_toml(text).unwrap().len(), 1);
         for bad in [
             "[[suppress]]\nrule_id = \"r\"\nduration = \"1y\"",
             "[[suppress]]\nrule_id = \"\"\nduration = \"1h\"",

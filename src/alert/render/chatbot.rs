@@ -7,11 +7,11 @@
 //! whole channel or plant a disguised link.
 use serde_json::{json, Map, Value as Json};
 
-use super::fields::{flatten_for_display, scalar_text};
-use super::links;
-use super::model::{key, uuid_v5, Alert};
-use super::self_target;
-use super::text::{slack_code, slack_escape, slack_plain, truncate_chars};
+use crate::alert::fields::{flatten_for_display, scalar_text};
+use crate::alert::links;
+use crate::alert::model::{key, uuid_v5, Alert};
+use crate::alert::self_target;
+use crate::alert::text::{slack_code, slack_escape, slack_plain, truncate_chars};
 
 /// At most this many request parameters are shown in the description (the email has them all).
 const MAX_PARAMS: usize = 12;

@@ -1,6 +1,6 @@
 //! The alert document as JSON: flat dotted keys in the alert's stable order, like an Elastic
 //! Security alert (`{"kibana.alert.rule.name": ..., "event.action": ...}`).
-use super::model::Alert;
+use crate::alert::model::Alert;
 
 /// Compact JSON (what SNS `default`, SQS and Lambda subscribers receive).
 pub fn json(alert: &Alert) -> String {

@@ -10,7 +10,7 @@
 //! ```
 use serde::Deserialize;
 
-use super::date::{Date, DateError};
+use crate::alert::{Date, DateError};
 use crate::engine::{matches, Document, Expr};
 
 /// One exception. It applies to alerts of `rule_id` (or every rule for `"*"`) whose event

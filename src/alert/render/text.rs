@@ -2,12 +2,12 @@
 //! else — what happened, who/when/where/from, the request, console links, the triage guide.
 use serde_json::Value as Json;
 
-use super::fields::flatten_for_display;
-use super::links;
 use super::markdown;
-use super::model::{key, Alert};
-use super::self_target;
-use super::text::{ascii_line, single_line, truncate_ascii, truncate_chars};
+use crate::alert::fields::flatten_for_display;
+use crate::alert::links;
+use crate::alert::model::{key, Alert};
+use crate::alert::self_target;
+use crate::alert::text::{ascii_line, single_line, truncate_ascii, truncate_chars};
 use crate::rules::Threat;
 
 /// SNS `Publish` `Subject`: "no line breaks or control characters, and less than 100

@@ -2,9 +2,9 @@
 //! protocol, message attributes for filter policies, and the 256 KiB limit kept.
 use serde_json::{json, Map, Value as Json};
 
-use super::model::{key, Alert};
-use super::text::{single_line, truncate_chars};
-use super::{render_chatbot, render_json, render_text};
+use super::{chatbot as render_chatbot, json as render_json, text as render_text};
+use crate::alert::model::{key, Alert};
+use crate::alert::text::{single_line, truncate_chars};
 
 /// SNS's publish limit: 256 KiB for the message and its attributes together
 /// (<https://docs.aws.amazon.com/sns/latest/api/API_Publish.html>).
