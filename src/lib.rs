@@ -6,7 +6,7 @@
 //! - [`source`] opens them (S3 as a stream, local files, memory);
 //! - [`reader`] streams the `Records` of a gzip or plain JSON object;
 //! - [`ecs`] presents each record as the ECS document Elastic's pipeline would make;
-//! - [`engine`] evaluates the predicate IR that [`kql`] and [`eql`] queries lower to;
+//! - [`engine`] evaluates the predicate IR that [`query`]'s KQL and EQL queries lower to;
 //! - [`rules`] compiles the rule files compiled into the binary;
 //! - [`detect`] runs one record ([`Detector::detect_record`]) and one object
 //!   ([`process_object`]) end to end, with the per-object publishing policy;
@@ -20,17 +20,19 @@ pub mod config;
 pub mod detect;
 pub mod ecs;
 pub mod engine;
-pub mod eql;
 #[cfg(feature = "aws")]
 pub mod handler;
-pub mod kql;
 pub mod prefilter;
+pub mod query;
 pub mod reader;
 pub mod rules;
 pub mod sink;
 pub mod source;
 pub mod state;
 pub mod trigger;
+
+// The languages' former top-level paths, kept so code written against them still builds.
+pub use query::{eql, kql};
 
 pub use config::Config;
 pub use detect::{process_object, scan_collect, scan_collect_pipelined, Detector, ObjectReport};

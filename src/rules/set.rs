@@ -426,16 +426,17 @@ fn compile_rule(rule: Rule, maturity: Option<&str>) -> Result<Compiled, Skip> {
                 .and_then(|v| v.as_str())
                 .unwrap_or(crate::eql::DEFAULT_EVENT_CATEGORY_FIELD),
         )
-        .map_err(|e| match e {
-            crate::eql::Error::Unsupported(what) => {
-                let kind = if what.starts_with("sequence") {
+        .map_err(|e| {
+            if e.is_unsupported() {
+                let kind = if e.message.starts_with("sequence") {
                     SkipReason::Sequence
                 } else {
                     SkipReason::Query
                 };
-                (kind, format!("unsupported EQL: {what}"))
+                (kind, format!("unsupported EQL: {e}"))
+            } else {
+                (SkipReason::Query, format!("EQL error: {e}"))
             }
-            other => (SkipReason::Query, format!("EQL error: {other}")),
         }),
         "esql" => Err((
             SkipReason::Esql,
