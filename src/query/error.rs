@@ -117,6 +117,14 @@ impl QueryError {
 
 /// Appends the line holding `span.start`, with carets under the part of `span` on that line.
 fn excerpt(out: &mut String, query: &str, span: &Range<usize>, label: &str) {
+    // "found the end of the query" in a query ending with a newline (as rule files write them)
+    // points just after the last text, not at an empty last line.
+    let content_end = query.trim_end().len();
+    let span = if span.start >= content_end && span.end <= query.len() {
+        &(content_end..content_end)
+    } else {
+        span
+    };
     let start = floor_char_boundary(query, span.start.min(query.len()));
     let line_start = query[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = query[start..].find('\n').map_or(query.len(), |i| start + i);

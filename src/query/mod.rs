@@ -1,7 +1,8 @@
 //! The two query languages of Elastic's rules, each lowered to the engine IR: [`kql`] (Kibana
 //! Query Language, `language = "kuery"`) and [`eql`] (single-event EQL). Both report a query
 //! they cannot compile with one error type, [`QueryError`] (language, message, byte span,
-//! optional help), rendered with carets under the span by [`QueryError::render`].
+//! optional help), rendered with carets under the span by [`QueryError::render`]. [`indexed`]
+//! reads a user's JSON document as Elasticsearch indexes it (dotted keys are object paths).
 //!
 //! ```
 //! use trailwatch::query::{eql, kql};
@@ -19,6 +20,7 @@ use crate::engine::Expr;
 
 pub mod eql;
 mod error;
+pub mod indexed;
 pub mod kql;
 #[cfg(test)]
 mod tests;

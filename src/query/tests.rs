@@ -128,3 +128,20 @@ fn one_entry_point_for_both_languages() {
     let err = super::parse(Language::Eql, "event.action:A", "event.category").unwrap_err();
     assert_eq!(err.language, Language::Eql);
 }
+
+#[test]
+fn the_end_of_a_query_ending_with_a_newline_is_after_its_last_text() {
+    // Rule files write queries as `'''` blocks: the text ends with a newline.
+    let query = "event.provider:rds.amazonaws.com and\n  event.action:(CreateDBCluster or\n";
+    assert_eq!(
+        kql_render(query),
+        "expected a value, found the end of the query\n\
+         2 |   event.action:(CreateDBCluster or\n  |                                   ^"
+    );
+    let query = "any where (a == 1\n\n";
+    let rendered = eql_error(query).render(query);
+    assert!(
+        rendered.starts_with("expected `)` to close `(`, found end of query\n1 | any where (a == 1\n  |                  ^\n"),
+        "{rendered}"
+    );
+}
