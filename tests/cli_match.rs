@@ -240,6 +240,23 @@ fn cloudtrail_mode_evaluates_ecs_queries_on_raw_records_in_every_input_form() {
         let (code, lines, _) = run_match(&file, "eventName:StartExportTask", &["--cloudtrail"]);
         assert_eq!((code, lines.len()), (Some(1), 0), "{name}");
     }
+    // An `info where` rule tests its event_category_override (`event.type`, which the pipeline
+    // sets to `info`), not `event.category`.
+    let file = dir.join("records.ndjson");
+    let file = file.to_str().unwrap();
+    let info = "info where event.action == \"GetObject\"";
+    let eql = ["--cloudtrail", "--language", "eql"];
+    assert_eq!(run_match(file, info, &eql).0, Some(1));
+    let (code, lines, err) = run_match(
+        file,
+        info,
+        &[&eql[..], &["--event-category-field", "event.type"]].concat(),
+    );
+    assert_eq!(
+        (code, event_ids(&lines)),
+        (Some(0), vec!["e-3".to_owned()]),
+        "{err}"
+    );
     // Without --cloudtrail the same file is a plain JSON document: the ECS query does not match.
     let file = write(
         &dir.join("plain.ndjson"),
