@@ -187,6 +187,11 @@ fn cloudtrail_mode_evaluates_ecs_queries_on_raw_records_in_every_input_form() {
             "pretty.json",
             serde_json::to_string_pretty(&object).unwrap().into_bytes(),
         ),
+        // `Records` not the first key: not streamed, still read as an object.
+        (
+            "sorted.json",
+            format!("{{\"A\":1,\"Records\":{}}}", Value::from(records.clone())).into_bytes(),
+        ),
         (
             "records.ndjson",
             records

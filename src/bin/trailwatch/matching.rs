@@ -132,7 +132,7 @@ fn documents<W: Write>(
 }
 
 /// CloudTrail records, through the ECS view: a CloudTrail object (its `Records`, streamed) when
-/// the input's first key is `Records`, otherwise one raw record per line.
+/// the input's first key is `Records`, otherwise one raw record (or one-line object) per line.
 fn cloudtrail<W: Write>(
     expr: &Expr,
     enrichment: &Enrichment,
@@ -152,6 +152,16 @@ fn cloudtrail<W: Write>(
                 continue;
             }
             match serde_json::from_str::<Value>(&line) {
+                // A CloudTrail object whose `Records` key is not first (written by hand or by a
+                // tool that sorts keys): its records, not the object, are the events.
+                Ok(Value::Object(object)) if object.get("Records").is_some_and(Value::is_array) => {
+                    let records = object.get("Records").and_then(Value::as_array);
+                    for record in records.into_iter().flatten() {
+                        if matching(record) {
+                            out.hit(serde_json::to_string(record)?.as_bytes())?;
+                        }
+                    }
+                }
                 Ok(record) if record.is_object() => {
                     if matching(&record) {
                         out.hit(line.as_bytes())?;
