@@ -11,7 +11,7 @@ fn benches(c: &mut Criterion) {
     let record: serde_json::Value = serde_json::from_str(RECORD).unwrap_or_default();
     let query = r#"event.dataset:aws.cloudtrail and event.provider:rds.amazonaws.com
         and event.action:(StartExportTask or CreateDBCluster) and event.outcome:success"#;
-    let expr = match trailwatch::kql::parse(query) {
+    let expr = match trailwatch::query::kql::parse(query) {
         Ok(e) => e,
         Err(e) => return eprintln!("bad query: {e}"),
     };

@@ -117,14 +117,14 @@ fn main() -> std::io::Result<()> {
                 .filter_map(|f| {
                     let q = f.rule.query.as_deref()?;
                     match f.rule.language.as_deref().unwrap_or("kuery") {
-                        "kuery" => trailwatch::kql::parse(q).ok(),
-                        "eql" => trailwatch::eql::parse_with_category_field(
+                        "kuery" => trailwatch::query::kql::parse(q).ok(),
+                        "eql" => trailwatch::query::eql::parse_with_category_field(
                             q,
                             f.rule
                                 .extra
                                 .get("event_category_override")
                                 .and_then(|v| v.as_str())
-                                .unwrap_or(trailwatch::eql::DEFAULT_EVENT_CATEGORY_FIELD),
+                                .unwrap_or(trailwatch::query::eql::DEFAULT_EVENT_CATEGORY_FIELD),
                         )
                         .ok(),
                         _ => None,

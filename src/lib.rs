@@ -6,12 +6,16 @@
 //! - [`source`] opens them (S3 as a stream, local files, memory);
 //! - [`reader`] streams the `Records` of a gzip or plain JSON object;
 //! - [`ecs`] presents each record as the ECS document Elastic's pipeline would make;
-//! - [`engine`] evaluates the predicate IR that [`kql`] and [`eql`] queries lower to;
-//! - [`rules`] compiles the rule files compiled into the binary;
+//! - [`query`] parses KQL and EQL (one error type, rendered with carets) and lowers them to
+//!   the [`engine`]'s predicate IR; the engine picks each record's candidate rules from its raw
+//!   head before parsing ([`engine::dispatch`]) and evaluates them;
+//! - [`rules`] is the catalogue: rule files (compiled in, or added at run time), each compiled
+//!   or skipped with its reason;
 //! - [`detect`] runs one record ([`Detector::detect_record`]) and one object
-//!   ([`process_object`]) end to end, with the per-object publishing policy;
-//! - [`alert`] builds and renders alerts; [`sink`] takes them as they are found (SNS batches,
-//!   stdout, memory); [`handler`] is the Lambda handler.
+//!   ([`process_object`]) end to end, with exceptions and the stateful rules ([`state`]);
+//! - [`alert`] builds alerts, holds back floods ([`alert::FloodControl`]) and renders them;
+//!   [`sink`] takes them as they are found (SNS batches, stdout, memory);
+//! - [`handler`] is the Lambda handler, [`aws`] builds it from the environment.
 
 pub mod alert;
 #[cfg(feature = "aws")]
@@ -20,16 +24,17 @@ pub mod config;
 pub mod detect;
 pub mod ecs;
 pub mod engine;
-pub mod eql;
 #[cfg(feature = "aws")]
 pub mod handler;
-pub mod kql;
+pub mod query;
 pub mod reader;
 pub mod rules;
 pub mod sink;
 pub mod source;
 pub mod state;
 pub mod trigger;
+
+// The languages' former top-level paths, kept so code written against them still builds.
 
 pub use config::Config;
 pub use detect::{process_object, scan_collect, scan_collect_pipelined, Detector, ObjectReport};

@@ -9,7 +9,8 @@ mod real_data;
 
 use serde_json::{json, Value};
 use trailwatch::engine::{matches, JsonDocument};
-use trailwatch::eql::{self, Error};
+use trailwatch::query::eql;
+use trailwatch::query::{ErrorKind, QueryError};
 
 const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/elastic/rules");
 
@@ -21,7 +22,7 @@ struct EqlRule {
 }
 
 impl EqlRule {
-    fn compile(&self) -> Result<trailwatch::engine::Expr, Error> {
+    fn compile(&self) -> Result<trailwatch::engine::Expr, QueryError> {
         eql::parse_with_category_field(&self.query, &self.category_field)
     }
 }
@@ -71,7 +72,11 @@ fn every_single_event_aws_eql_rule_compiles_and_the_sequence_is_unsupported() {
     for r in &rules {
         match r.compile() {
             Ok(_) => compiled += 1,
-            Err(Error::Unsupported(reason)) if r.query.trim_start().starts_with("sequence") => {
+            Err(QueryError {
+                kind: ErrorKind::Unsupported,
+                message: reason,
+                ..
+            }) if r.query.trim_start().starts_with("sequence") => {
                 assert!(
                     reason.contains("sequence"),
                     "{}: {reason}",
@@ -533,7 +538,11 @@ fn unsupported_constructs_say_why() {
         ("any where true | tail 3", "tail"),
     ] {
         match eql::parse(q) {
-            Err(Error::Unsupported(reason)) => assert!(reason.contains(word), "{q}: {reason}"),
+            Err(QueryError {
+                kind: ErrorKind::Unsupported,
+                message: reason,
+                ..
+            }) => assert!(reason.contains(word), "{q}: {reason}"),
             other => panic!("{q}: {other:?}"),
         }
     }
@@ -545,10 +554,15 @@ fn syntax_errors_point_at_the_offending_bytes() {
         ("any where f == ", 15..15),
         ("any where f == 'x'", 15..16),
         (r#"any where f == "a\qb""#, 17..19),
-        ("any where stringContains(f, \"x\"", 24..31),
+        // Unclosed: the caret goes where `)` was expected, `opened_at` to the `(`.
+        ("any where stringContains(f, \"x\"", 31..31),
     ] {
         match eql::parse(q) {
-            Err(Error::Syntax { span: got, .. }) => assert_eq!(got, span, "{q}"),
+            Err(QueryError {
+                kind: ErrorKind::Syntax,
+                span: got,
+                ..
+            }) => assert_eq!(got, span, "{q}"),
             other => panic!("{q}: {other:?}"),
         }
     }

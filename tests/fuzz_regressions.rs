@@ -22,12 +22,12 @@ fn eql_lexer_does_not_hang_on_a_lone_at_sign() {
     let found = "info where data_stream.dataset == \"aws.cloudtrail\"*   y@BUnapshotAttribute\", \"ModifyDBClusterSnapshotAttrijute\")\n    and stringContains(aws.cloudtrail.request_parameters, \"attributeName=restore\")\n    and stringContains(aws.cloudtrail.request_parameters, \"{aluesToAdd=[*]\")\n";
     for query in [found, "any where @", "any where a == @", "@"] {
         let q = query.to_owned();
-        let result = within_deadline(query, move || trailwatch::eql::parse(&q).map(|_| ()));
+        let result = within_deadline(query, move || trailwatch::query::eql::parse(&q).map(|_| ()));
         assert!(result.is_err(), "{query:?} is not valid EQL");
     }
     // `@timestamp` is still one identifier.
     let ok = within_deadline("@timestamp", || {
-        trailwatch::eql::parse("any where @timestamp != null").map(|_| ())
+        trailwatch::query::eql::parse("any where @timestamp != null").map(|_| ())
     });
     assert!(ok.is_ok(), "{ok:?}");
 }

@@ -38,7 +38,7 @@ fn agrees_with_the_reference_evaluator_on_every_vector() {
             .get(&q.id)
             .unwrap_or_else(|| panic!("no verdicts for {}", q.id));
         assert_eq!(verdict.len(), docs.len(), "verdict length for {}", q.id);
-        let expr = match trailwatch::kql::parse(&q.query) {
+        let expr = match trailwatch::query::kql::parse(&q.query) {
             Ok(expr) => expr,
             Err(e) => {
                 parse_failures.push(format!("{}: {}", q.id, e.render(&q.query)));

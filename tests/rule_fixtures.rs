@@ -226,7 +226,7 @@ fn guide_exception_examples_are_valid_exceptions_for_their_rule() -> Result<(), 
             if field("reason").is_empty() {
                 problems.push(format!("{name}: example without a reason"));
             }
-            if let Err(e) = trailwatch::kql::parse(field("query")) {
+            if let Err(e) = trailwatch::query::kql::parse(field("query")) {
                 problems.push(format!("{name}: example query does not parse: {e:?}"));
             }
         }

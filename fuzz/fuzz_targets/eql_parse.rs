@@ -1,4 +1,4 @@
-//! EQL parser on arbitrary text: Ok or a eql::Error, never a panic or a stack overflow; what
+//! EQL parser on arbitrary text: Ok or a QueryError, never a panic or a stack overflow; what
 //! parses also evaluates.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
@@ -8,7 +8,7 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(query) = std::str::from_utf8(data) {
-        if let Ok(expr) = trailwatch::eql::parse(query) {
+        if let Ok(expr) = trailwatch::query::eql::parse(query) {
             common::evaluate(&expr);
         }
     }

@@ -47,7 +47,7 @@ pub enum ExceptionError {
         index: usize,
         rule_id: String,
         query: String,
-        source: Box<crate::kql::ParseError>,
+        source: Box<crate::query::QueryError>,
     },
     /// `expires = "2025-02-30"`, or a date-time instead of a date.
     #[error("exception {index} ({rule_id}): {source}")]
@@ -89,7 +89,7 @@ pub struct Exceptions {
 }
 
 impl Exceptions {
-    /// Loads `[[exception]]` tables; queries are compiled with [`crate::kql::parse`] once here.
+    /// Loads `[[exception]]` tables; queries are compiled with [`crate::query::kql::parse`] once here.
     pub fn from_toml(text: &str) -> Result<Exceptions, ExceptionError> {
         // Errors are boxed to keep `Result<_, ExceptionError>` small (clippy::result_large_err).
         let raw: RawFile = toml::from_str(text).map_err(|e| ExceptionError::Toml(Box::new(e)))?;
@@ -112,12 +112,13 @@ impl Exceptions {
                     source,
                 })?),
             };
-            let compiled = crate::kql::parse(&e.query).map_err(|source| ExceptionError::Query {
-                index,
-                rule_id: e.rule_id.clone(),
-                query: e.query.clone(),
-                source: Box::new(source),
-            })?;
+            let compiled =
+                crate::query::kql::parse(&e.query).map_err(|source| ExceptionError::Query {
+                    index,
+                    rule_id: e.rule_id.clone(),
+                    query: e.query.clone(),
+                    source: Box::new(source),
+                })?;
             list.push(Exception {
                 rule_id: e.rule_id,
                 query: e.query,

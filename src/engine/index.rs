@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn works_on_lowered_kql() {
-        let expr = crate::kql::parse(
+        let expr = crate::query::kql::parse(
             "event.dataset:aws.cloudtrail and event.provider:rds.amazonaws.com \
              and event.action:(CreateDBCluster or CreateGlobalCluster) and not event.outcome:failure",
         )
@@ -102,7 +102,7 @@ mod tests {
             strs(&["CreateDBCluster", "CreateGlobalCluster"])
         );
         assert_eq!(required_equalities(&expr, "event.outcome"), None);
-        let wild = crate::kql::parse("event.action:(Create* or DeleteDBCluster)").unwrap();
+        let wild = crate::query::kql::parse("event.action:(Create* or DeleteDBCluster)").unwrap();
         assert_eq!(required_equalities(&wild, "event.action"), None);
     }
 

@@ -110,12 +110,12 @@ mod tests {
     const VERBATIM: [&str; 3] = ["user_agent.original", "user.name", "event.provider"];
 
     fn texts_of_eql(query: &str) -> Option<Vec<String>> {
-        let expr = crate::eql::parse(query).unwrap();
+        let expr = crate::query::eql::parse(query).unwrap();
         required_texts(&expr, &|p| VERBATIM.contains(&p))
     }
 
     fn texts_of_kql(query: &str) -> Option<Vec<String>> {
-        let expr = crate::kql::parse(query).unwrap();
+        let expr = crate::query::kql::parse(query).unwrap();
         required_texts(&expr, &|p| VERBATIM.contains(&p))
     }
 

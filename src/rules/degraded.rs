@@ -99,7 +99,7 @@ mod tests {
     fn a_rule_reading_source_as_is_degraded_without_the_asn_database() {
         let set = RuleSet::embedded();
         let mut rule = set.rules().first().expect("a compiled-in rule").clone();
-        rule.expr = crate::kql::parse(
+        rule.expr = crate::query::kql::parse(
             "event.action: ListBuckets and source.as.organization.name: *VPN* \
              and not user_agent.original: *Terraform*",
         )

@@ -430,28 +430,28 @@ fn compile_rule(rule: Rule, maturity: Option<&str>) -> Result<Compiled, Skip> {
     };
     let language = rule.language.as_deref().unwrap_or("kuery");
     let compiled = match language {
-        "kuery" => {
-            crate::kql::parse(query).map_err(|e| (SkipReason::Query, format!("KQL error: {e}")))
-        }
+        "kuery" => crate::query::kql::parse(query)
+            .map_err(|e| (SkipReason::Query, format!("KQL error: {e}"))),
         // The detection engine sends a rule's `event_category_override` as the EQL search's
         // `event_category_field` (Elastic's AWS `info where` rules use `event.type`).
-        "eql" => crate::eql::parse_with_category_field(
+        "eql" => crate::query::eql::parse_with_category_field(
             query,
             rule.extra
                 .get("event_category_override")
                 .and_then(|v| v.as_str())
-                .unwrap_or(crate::eql::DEFAULT_EVENT_CATEGORY_FIELD),
+                .unwrap_or(crate::query::eql::DEFAULT_EVENT_CATEGORY_FIELD),
         )
-        .map_err(|e| match e {
-            crate::eql::Error::Unsupported(what) => {
-                let kind = if what.starts_with("sequence") {
+        .map_err(|e| {
+            if e.is_unsupported() {
+                let kind = if e.message.starts_with("sequence") {
                     SkipReason::Sequence
                 } else {
                     SkipReason::Query
                 };
-                (kind, format!("unsupported EQL: {what}"))
+                (kind, format!("unsupported EQL: {e}"))
+            } else {
+                (SkipReason::Query, format!("EQL error: {e}"))
             }
-            other => (SkipReason::Query, format!("EQL error: {other}")),
         }),
         "esql" => Err((
             SkipReason::Esql,

@@ -1,5 +1,5 @@
 //! The trailwatch CLI: the Lambda's engine on local files and S3 prefixes, rule listing, KQL/EQL
-//! matching on NDJSON, and in-process invocation of the Lambda handler.
+//! matching on NDJSON or CloudTrail, and in-process invocation of the Lambda handler.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,14 +36,9 @@ pub enum Format {
 enum Command {
     /// Scan CloudTrail files (.json, .json.gz; directories recursively) or s3://bucket/prefix.
     Scan(scan_cmd::ScanArgs),
-    /// Print the lines of an NDJSON file whose document matches a KQL or EQL query (like grep).
-    Match {
-        #[arg(long)]
-        query: String,
-        #[arg(long, value_enum, default_value = "kuery")]
-        language: matching::Language,
-        file: PathBuf,
-    },
+    /// Print the lines of an NDJSON file whose document matches a KQL or EQL query (like grep),
+    /// or with --cloudtrail the CloudTrail records that match it as the rules see them.
+    Match(matching::MatchArgs),
     /// List or show the compiled-in rules.
     Rules {
         #[command(subcommand)]
@@ -73,11 +68,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(args, bar.clone()),
-        Command::Match {
-            query,
-            language,
-            file,
-        } => matching::run(&query, language, &file),
+        Command::Match(args) => matching::run(&args),
         Command::Rules { command } => rules_cmd::run(command),
         #[cfg(feature = "aws")]
         Command::Invoke { event } => invoke(&event),

@@ -1,11 +1,13 @@
 //! `trailwatch rules list|show`.
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::json;
 use trailwatch::ecs::Enrichment;
-use trailwatch::rules::{degraded_status, Rule, RuleSet};
+use trailwatch::query;
+use trailwatch::rules::{degraded_status, Rule, RuleSet, SkipReason, SkippedRule};
 use trailwatch::{Config, Detector};
 
 #[derive(Subcommand)]
@@ -14,9 +16,17 @@ pub enum RulesCommand {
     List {
         #[arg(long, value_enum, default_value = "text")]
         format: ListFormat,
+        /// Also the Elastic rule files (*.toml, recursive) of this directory, as `scan --rules`.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
     },
     /// One rule in full: metadata, query, triage guide, references, MITRE mapping.
-    Show { rule_id: String },
+    Show {
+        rule_id: String,
+        /// Also the Elastic rule files (*.toml, recursive) of this directory, as `scan --rules`.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -29,6 +39,30 @@ struct Row<'a> {
     rule: Option<&'a Rule>,
     file: &'a str,
     status: String,
+    /// For a rule skipped because its query does not compile: the error with carets under it.
+    query_error: Option<String>,
+}
+
+/// The rendered error of a rule skipped for its query. The rule set keeps the reason as one
+/// line; compiling the query again here gives the caret rendering (only for skipped rules).
+fn query_error(skipped: &SkippedRule) -> Option<String> {
+    let rule = skipped.rule.as_ref()?;
+    if skipped.kind != SkipReason::Query {
+        return None;
+    }
+    let text = rule.query.as_deref()?;
+    let language = match rule.language.as_deref().unwrap_or("kuery") {
+        "kuery" => query::Language::Kuery,
+        "eql" => query::Language::Eql,
+        _ => return None,
+    };
+    let category = rule
+        .extra
+        .get("event_category_override")
+        .and_then(|v| v.as_str())
+        .unwrap_or(query::eql::DEFAULT_EVENT_CATEGORY_FIELD);
+    let e = query::parse(language, text, category).err()?;
+    Some(format!("{} error: {}", e.language.name(), e.render(text)))
 }
 
 fn rows<'a>(set: &'a RuleSet, enrichment: &Enrichment) -> Vec<Row<'a>> {
@@ -53,11 +87,13 @@ fn rows<'a>(set: &'a RuleSet, enrichment: &Enrichment) -> Vec<Row<'a>> {
                     format!("active ({})", notes.join("; "))
                 }
             },
+            query_error: None,
         })
         .chain(set.skipped().iter().map(|s| Row {
             rule: s.rule.as_ref(),
             file: &s.file,
             status: format!("skipped: {}", s.reason),
+            query_error: query_error(s),
         }))
         .collect();
     rows.sort_by(|a, b| {
@@ -70,13 +106,21 @@ fn rows<'a>(set: &'a RuleSet, enrichment: &Enrichment) -> Vec<Row<'a>> {
 pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
     let enrichment = config.open_enrichment()?;
-    let detector = Detector::from_config(RuleSet::embedded(), &config)?;
+    let rules = match &command {
+        RulesCommand::List { rules, .. } | RulesCommand::Show { rules, .. } => rules,
+    };
+    let rules = match rules {
+        Some(dir) => RuleSet::embedded_with_dir(dir)?,
+        None => RuleSet::embedded(),
+    };
+    let detector = Detector::from_config(rules, &config)?;
     let set = &detector.rules;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match command {
-        RulesCommand::List { format } => {
-            for row in rows(set, &enrichment) {
+        RulesCommand::List { format, .. } => {
+            let rows = rows(set, &enrichment);
+            for row in &rows {
                 let (id, name, ty, lang, sev) = match row.rule {
                     Some(r) => (
                         r.rule_id.as_str(),
@@ -101,6 +145,9 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
                         });
                         if let (Some(reason), Some(map)) = (reason, obj.as_object_mut()) {
                             map.insert("reason".into(), json!(reason));
+                            if let Some(error) = &row.query_error {
+                                map.insert("query_error".into(), json!(error));
+                            }
                         }
                         writeln!(out, "{obj}")?;
                     }
@@ -110,6 +157,9 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
                         row.status
                     )?,
                 }
+            }
+            if let ListFormat::Text = format {
+                query_errors(&rows, &mut out)?;
             }
             report_exceptions(&detector, matches!(format, ListFormat::Text), &mut out)?;
             if let ListFormat::Text = format {
@@ -123,7 +173,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        RulesCommand::Show { rule_id } => {
+        RulesCommand::Show { rule_id, .. } => {
             let found = rows(set, &enrichment)
                 .into_iter()
                 .find(|r| r.rule.is_some_and(|r| r.rule_id == rule_id));
@@ -131,6 +181,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
                 rule: Some(rule),
                 file,
                 status,
+                query_error,
             }) = found
             else {
                 anyhow::bail!("no rule with rule_id {rule_id:?} (see `trailwatch rules list`)");
@@ -164,6 +215,9 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             if let Some(q) = &rule.query {
                 writeln!(out, "Query:\n{}\n", q.trim())?;
             }
+            if let Some(error) = query_error {
+                writeln!(out, "{error}\n")?;
+            }
             if let Some(note) = &rule.note {
                 writeln!(out, "{}\n", note.trim())?;
             }
@@ -173,6 +227,23 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The rendered errors of the rules skipped for their query, after the table (each is several
+/// lines, the table one line per rule).
+fn query_errors(rows: &[Row], out: &mut impl Write) -> anyhow::Result<()> {
+    let mut errors = rows
+        .iter()
+        .filter_map(|r| Some((r, r.query_error.as_ref()?)))
+        .peekable();
+    if errors.peek().is_some() {
+        writeln!(out, "\nquery errors:")?;
+    }
+    for (row, error) in errors {
+        let id = row.rule.map_or("-", |r| r.rule_id.as_str());
+        writeln!(out, "\n{id}  {}\n{error}", row.file)?;
+    }
+    Ok(())
 }
 
 /// Says on stderr which enrichment this process has, so a degraded rule's reason is visible.

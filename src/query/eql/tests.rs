@@ -1,7 +1,8 @@
 //! Structural tests of the lowering: the IR each EQL construct becomes.
 #![allow(clippy::unwrap_used, clippy::panic)]
-use super::{parse, parse_with_category_field, Error};
+use super::{parse, parse_with_category_field};
 use crate::engine::{Expr, Literal, Matcher, RangeOp, WildcardToken};
+use crate::query::{ErrorKind, QueryError};
 
 /// A compact S-expression of the IR, so an expectation fits on one line.
 fn show(e: &Expr) -> String {
@@ -172,17 +173,23 @@ fn unsupported_and_invalid_function_uses() {
         r#"any where f : 1"#,
     ] {
         assert!(
-            matches!(parse(q), Err(Error::Unsupported(_))),
+            matches!(
+                parse(q),
+                Err(QueryError {
+                    kind: ErrorKind::Unsupported,
+                    ..
+                })
+            ),
             "{q}: {:?}",
             parse(q)
         );
     }
     let err = parse(r#"any where cidrMatch(ip, "10.0.0.0/40")"#).unwrap_err();
-    assert!(matches!(err, Error::Syntax { span, .. } if span == (24..37)));
+    assert!(matches!(err, QueryError { kind: ErrorKind::Syntax, span, .. } if span == (24..37)));
     let err = parse(r#"any where stringContains(f)"#).unwrap_err();
-    assert!(matches!(err, Error::Syntax { span, .. } if span == (10..27)));
+    assert!(matches!(err, QueryError { kind: ErrorKind::Syntax, span, .. } if span == (10..27)));
     let err = parse(r#"any where f regex "(a""#).unwrap_err();
-    assert!(matches!(err, Error::Syntax { span, .. } if span == (18..22)));
+    assert!(matches!(err, QueryError { kind: ErrorKind::Syntax, span, .. } if span == (18..22)));
 }
 
 #[test]
@@ -192,19 +199,49 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         "(".repeat(10_000),
         ")".repeat(10_000)
     );
-    assert!(matches!(parse(&deep), Err(Error::Syntax { .. })));
+    assert!(matches!(
+        parse(&deep),
+        Err(QueryError {
+            kind: ErrorKind::Syntax,
+            ..
+        })
+    ));
     let nots = format!("any where {}f == 1", "not ".repeat(10_000));
-    assert!(matches!(parse(&nots), Err(Error::Syntax { .. })));
+    assert!(matches!(
+        parse(&nots),
+        Err(QueryError {
+            kind: ErrorKind::Syntax,
+            ..
+        })
+    ));
     let signs = format!("any where f == {}1", "- ".repeat(10_000));
-    assert!(matches!(parse(&signs), Err(Error::Syntax { .. })));
+    assert!(matches!(
+        parse(&signs),
+        Err(QueryError {
+            kind: ErrorKind::Syntax,
+            ..
+        })
+    ));
     let groups = format!(
         r#"any where f regex "{}a{}""#,
         "(".repeat(5_000),
         ")".repeat(5_000)
     );
-    assert!(matches!(parse(&groups), Err(Error::Syntax { .. })));
+    assert!(matches!(
+        parse(&groups),
+        Err(QueryError {
+            kind: ErrorKind::Syntax,
+            ..
+        })
+    ));
     let stars = format!(r#"any where f regex "a{}""#, "*".repeat(5_000));
-    assert!(matches!(parse(&stars), Err(Error::Syntax { .. })));
+    assert!(matches!(
+        parse(&stars),
+        Err(QueryError {
+            kind: ErrorKind::Syntax,
+            ..
+        })
+    ));
     // Long flat alternations and conjunctions are fine.
     let alts = format!(r#"any where f regex "{}b""#, "a|".repeat(5_000));
     assert!(parse(&alts).is_ok());
@@ -290,7 +327,12 @@ fn random_queries_never_panic_and_spans_stay_inside() {
                 q.push(' ');
             }
         }
-        if let Err(Error::Syntax { span, .. }) = parse(&q) {
+        if let Err(QueryError {
+            kind: ErrorKind::Syntax,
+            span,
+            ..
+        }) = parse(&q)
+        {
             assert!(
                 span.start <= span.end
                     && span.end <= q.len()

@@ -7,7 +7,7 @@
 //! newline, `"""..."""` raw strings, `//` and nested `/* */` comments.
 use std::ops::Range;
 
-use super::Error;
+use super::QueryError;
 
 /// Byte range in the query text.
 pub type Span = Range<usize>;
@@ -31,6 +31,23 @@ pub enum Tok {
     Eof,
 }
 
+/// How an error message names the token it found.
+impl std::fmt::Display for Tok {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tok::Ident(name) => write!(f, "`{name}`"),
+            Tok::TildeIdent(name) => write!(f, "`{name}~`"),
+            Tok::QuotedIdent(name) => write!(f, "`` `{name}` ``"),
+            Tok::Keyword(word) => write!(f, "keyword `{word}`"),
+            Tok::Str(text) => write!(f, "string {text:?}"),
+            Tok::Int(n) => write!(f, "number {n}"),
+            Tok::Float(n) => write!(f, "number {n}"),
+            Tok::Punct(p) => write!(f, "`{p}`"),
+            Tok::Eof => f.write_str("end of query"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Token {
     pub tok: Tok,
@@ -51,15 +68,12 @@ const PUNCT: &[&str] = &[
     "%", "?", "=",
 ];
 
-fn syntax(message: impl Into<String>, span: Span) -> Error {
-    Error::Syntax {
-        message: message.into(),
-        span,
-    }
+fn syntax(message: impl Into<String>, span: Span) -> QueryError {
+    QueryError::eql_syntax(message, span)
 }
 
 /// Splits `src` into tokens, ending with [`Tok::Eof`].
-pub fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
+pub fn tokenize(src: &str) -> Result<Vec<Token>, QueryError> {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -165,7 +179,7 @@ fn after_name(out: &[Token]) -> bool {
     )
 }
 
-fn skip_block_comment(src: &str, start: usize) -> Result<usize, Error> {
+fn skip_block_comment(src: &str, start: usize) -> Result<usize, QueryError> {
     // BRACKETED_COMMENT is recursive in the grammar: comments nest.
     let mut depth = 0usize;
     let mut i = start;
@@ -186,7 +200,7 @@ fn skip_block_comment(src: &str, start: usize) -> Result<usize, Error> {
     Err(syntax("unclosed comment", start..start + 2))
 }
 
-fn number(src: &str, start: usize) -> Result<(Tok, usize), Error> {
+fn number(src: &str, start: usize) -> Result<(Tok, usize), QueryError> {
     let bytes = src.as_bytes();
     let mut i = start;
     let digits = |i: &mut usize| {
@@ -229,7 +243,7 @@ fn number(src: &str, start: usize) -> Result<(Tok, usize), Error> {
         .map_err(|_| syntax(format!("invalid number {text:?}"), start..i))
 }
 
-fn quoted_ident(src: &str, start: usize) -> Result<(String, usize), Error> {
+fn quoted_ident(src: &str, start: usize) -> Result<(String, usize), QueryError> {
     let mut name = String::new();
     let mut i = start + 1;
     while i < src.len() {
@@ -250,7 +264,7 @@ fn quoted_ident(src: &str, start: usize) -> Result<(String, usize), Error> {
     ))
 }
 
-fn string(src: &str, start: usize) -> Result<(String, usize), Error> {
+fn string(src: &str, start: usize) -> Result<(String, usize), QueryError> {
     if src[start..].starts_with("\"\"\"") {
         return raw_string(src, start);
     }
@@ -317,7 +331,7 @@ fn string(src: &str, start: usize) -> Result<(String, usize), Error> {
 /// `"""..."""`: no escapes, no newline; like the grammar's `'"""' (~[\r\n])*? '"""' '"'? '"'?`,
 /// up to two further quotes right after the closing `"""` belong to the token (and so to the value,
 /// as `unquoteString` strips exactly three quotes from each end).
-fn raw_string(src: &str, start: usize) -> Result<(String, usize), Error> {
+fn raw_string(src: &str, start: usize) -> Result<(String, usize), QueryError> {
     let body = &src[start + 3..];
     let line_end = body.find(['\r', '\n']).unwrap_or(body.len());
     let Some(close) = body[..line_end].find("\"\"\"") else {
@@ -336,6 +350,7 @@ fn raw_string(src: &str, start: usize) -> Result<(String, usize), Error> {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::query::ErrorKind;
 
     fn toks(src: &str) -> Vec<Tok> {
         tokenize(src).unwrap().into_iter().map(|t| t.tok).collect()
@@ -364,9 +379,23 @@ mod tests {
 
     #[test]
     fn rejects_unknown_escape_and_single_quotes_and_question_strings() {
-        assert!(matches!(tokenize(r#""a\*""#), Err(Error::Syntax { span, .. }) if span == (2..4)));
-        assert!(matches!(tokenize("'a'"), Err(Error::Syntax { .. })));
-        assert!(matches!(tokenize(r#"?"a""#), Err(Error::Syntax { .. })));
+        assert!(
+            matches!(tokenize(r#""a\*""#), Err(QueryError { kind: ErrorKind::Syntax, span, .. }) if span == (2..4))
+        );
+        assert!(matches!(
+            tokenize("'a'"),
+            Err(QueryError {
+                kind: ErrorKind::Syntax,
+                ..
+            })
+        ));
+        assert!(matches!(
+            tokenize(r#"?"a""#),
+            Err(QueryError {
+                kind: ErrorKind::Syntax,
+                ..
+            })
+        ));
     }
 
     #[test]

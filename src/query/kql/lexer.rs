@@ -1,5 +1,5 @@
 //! KQL tokens: slices of the query text, each with its byte span.
-use super::ParseError;
+use super::QueryError;
 use crate::engine::RangeOp;
 use std::ops::Range;
 
@@ -43,7 +43,7 @@ fn escapable(c: char) -> bool {
 /// The keywords a backslash makes literal (`\and` is the word "and").
 const ESCAPED_KEYWORDS: [&str; 6] = ["and", "or", "not", "AND", "OR", "NOT"];
 
-pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, ParseError> {
+pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, QueryError> {
     let mut tokens = Vec::new();
     let mut chars = src.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
@@ -109,7 +109,7 @@ type Chars<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
 
 /// Consumes a quoted string after its opening quote; returns the end of the closing quote.
 /// A backslash escapes the next character (`\"` does not close the string).
-fn quoted_end(src: &str, start: usize, chars: &mut Chars<'_>) -> Result<usize, ParseError> {
+fn quoted_end(src: &str, start: usize, chars: &mut Chars<'_>) -> Result<usize, QueryError> {
     while let Some((i, c)) = chars.next() {
         match c {
             '"' => return Ok(i + 1),
@@ -119,11 +119,11 @@ fn quoted_end(src: &str, start: usize, chars: &mut Chars<'_>) -> Result<usize, P
             _ => {}
         }
     }
-    Err(ParseError::new("unterminated quoted string", start..src.len()).opened_at(start..start + 1))
+    Err(QueryError::kql("unterminated quoted string", start..src.len()).opened_at(start..start + 1))
 }
 
 /// Consumes an unquoted word; returns its end. Rejects a backslash that escapes nothing.
-fn word_end(src: &str, chars: &mut Chars<'_>) -> Result<usize, ParseError> {
+fn word_end(src: &str, chars: &mut Chars<'_>) -> Result<usize, QueryError> {
     while let Some(&(i, c)) = chars.peek() {
         if c == '\\' {
             let rest = &src[i + 1..];
@@ -140,7 +140,7 @@ fn word_end(src: &str, chars: &mut Chars<'_>) -> Result<usize, ParseError> {
                 continue;
             }
             let bad_end = i + 1 + rest.chars().next().map_or(0, char::len_utf8);
-            return Err(ParseError::new(
+            return Err(QueryError::kql(
                 "invalid escape: only \\t \\r \\n \\\\ \\( \\) \\: \\< \\> \\\" \\* \\{ \\} \\and \\or \\not",
                 i..bad_end,
             ));

@@ -3,11 +3,13 @@
 //! of the Python `eql` package's evaluator.
 //!
 //! One module per stage: `lexer` (tokens with byte spans) → `parser` (syntax tree with spans,
-//! `ast`) → `lower` (engine [`Expr`]).
+//! `ast`) → `lower` (engine [`Expr`]). Errors are [`QueryError`]s of
+//! [`Language::Eql`](super::Language::Eql): syntax errors, and valid queries that are not
+//! single-event ([`ErrorKind::Unsupported`](super::ErrorKind::Unsupported)).
 //!
 //! ```
 //! use trailwatch::engine::{matches, JsonDocument};
-//! let rule = trailwatch::eql::parse(
+//! let rule = trailwatch::query::eql::parse(
 //!     r#"any where event.action == "ModifyDBSnapshotAttribute"
 //!        and stringContains(aws.cloudtrail.request_parameters, "valuesToAdd=[*]")"#,
 //! )?;
@@ -17,9 +19,11 @@
 //! });
 //! // Elasticsearch does not escape the substring: `*` inside it is a wildcard.
 //! assert!(matches(&rule, &JsonDocument(&doc)));
-//! # Ok::<(), trailwatch::eql::Error>(())
+//! # Ok::<(), trailwatch::query::QueryError>(())
 //! ```
 use crate::engine::Expr;
+
+use super::QueryError;
 
 mod ast;
 mod lexer;
@@ -28,27 +32,13 @@ mod parser;
 #[cfg(test)]
 mod tests;
 
-/// Why an EQL query was not compiled.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Error {
-    /// The query is valid EQL but not stateless (e.g. a `sequence`), or uses a construct we do not
-    /// evaluate; the rule is listed as skipped with this reason.
-    #[error("unsupported: {0}")]
-    Unsupported(String),
-    #[error("{message}")]
-    Syntax {
-        message: String,
-        span: std::ops::Range<usize>,
-    },
-}
-
 /// The field `<category> where` tests by default: the `event_category_field` of Elasticsearch's
 /// EQL search API.
 pub const DEFAULT_EVENT_CATEGORY_FIELD: &str = "event.category";
 
 /// Parses a single-event EQL query and lowers it to the engine IR; `<category> where` tests
 /// [`DEFAULT_EVENT_CATEGORY_FIELD`].
-pub fn parse(query: &str) -> Result<Expr, Error> {
+pub fn parse(query: &str) -> Result<Expr, QueryError> {
     parse_with_category_field(query, DEFAULT_EVENT_CATEGORY_FIELD)
 }
 
@@ -56,7 +46,10 @@ pub fn parse(query: &str) -> Result<Expr, Error> {
 /// `event_category_override` here: the detection engine sends it as the EQL search's
 /// `event_category_field`, and Elastic's AWS `info where` rules set it to `event.type` (the
 /// CloudTrail pipeline sets `event.type: ["info"]` but no `event.category` for most events).
-pub fn parse_with_category_field(query: &str, event_category_field: &str) -> Result<Expr, Error> {
+pub fn parse_with_category_field(
+    query: &str,
+    event_category_field: &str,
+) -> Result<Expr, QueryError> {
     let ast = parser::parse_query(query)?;
     lower::lower(&ast, query, event_category_field)
 }

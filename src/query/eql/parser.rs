@@ -4,12 +4,12 @@
 //! predicates bind to the primary expression before them.
 //!
 //! Stateful or multi-event constructs (`sequence`, `join`, `sample`, pipes) are reported as
-//! [`Error::Unsupported`] as soon as they are recognised.
+//! [`QueryError`]s of kind `Unsupported` as soon as they are recognised.
 use super::ast::{CompareOp, Kind, Literal, Node, PatternOp, Query};
 use super::lexer::{tokenize, Span, Tok, Token};
-use super::Error;
+use super::QueryError;
 
-pub fn parse_query(src: &str) -> Result<Query, Error> {
+pub fn parse_query(src: &str) -> Result<Query, QueryError> {
     let mut p = Parser {
         toks: tokenize(src)?,
         pos: 0,
@@ -19,14 +19,19 @@ pub fn parse_query(src: &str) -> Result<Query, Error> {
     match &p.peek().tok {
         Tok::Eof => Ok(query),
         Tok::Punct("|") => {
-            let pipe = p.toks.get(p.pos + 1).map(|t| &t.tok);
-            let name = match pipe {
-                Some(Tok::Ident(n)) => n.clone(),
-                _ => String::new(),
+            let bar = p.peek().span.clone();
+            let pipe = p.toks.get(p.pos + 1);
+            let (name, end) = match pipe {
+                Some(Token {
+                    tok: Tok::Ident(n),
+                    span,
+                }) => (n.clone(), span.end),
+                _ => (String::new(), bar.end),
             };
-            Err(Error::Unsupported(format!(
-                "pipes (`| {name}`) are not supported: they filter or aggregate over the result set, not one event"
-            )))
+            Err(QueryError::eql_unsupported(
+                format!("pipes (`| {name}`) are not supported: they filter or aggregate over the result set, not one event"),
+                bar.start..end,
+            ))
         }
         _ => Err(p.expected("`and`, `or` or end of query")),
     }
@@ -72,19 +77,12 @@ impl Parser {
         hit
     }
 
-    fn expected(&self, what: &str) -> Error {
+    fn expected(&self, what: &str) -> QueryError {
         let t = self.peek();
-        let found = match &t.tok {
-            Tok::Eof => "end of query".to_owned(),
-            other => format!("{other:?}"),
-        };
-        Error::Syntax {
-            message: format!("expected {what}, found {found}"),
-            span: t.span.clone(),
-        }
+        QueryError::eql_syntax(format!("expected {what}, found {}", t.tok), t.span.clone())
     }
 
-    fn expect(&mut self, tok: &Tok, what: &str) -> Result<Token, Error> {
+    fn expect(&mut self, tok: &Tok, what: &str) -> Result<Token, QueryError> {
         if self.is(tok) {
             Ok(self.bump())
         } else {
@@ -93,27 +91,27 @@ impl Parser {
     }
 
     /// Expects the `)` closing the `(` at `open`; the error points at both.
-    fn close_paren(&mut self, open: &Span) -> Result<Span, Error> {
+    fn close_paren(&mut self, open: &Span) -> Result<Span, QueryError> {
         if self.is(&Tok::Punct(")")) {
             return Ok(self.bump().span);
         }
         let t = self.peek();
-        Err(Error::Syntax {
-            message: format!(
-                "expected `)` closing the `(` at byte {}, found {:?}",
-                open.start, t.tok
-            ),
-            span: open.start..t.span.end.max(open.end),
-        })
+        Err(QueryError::eql_syntax(
+            format!("expected `)` to close `(`, found {}", t.tok),
+            t.span.clone(),
+        )
+        .opened_at(open.clone()))
     }
 
-    fn query(&mut self) -> Result<Query, Error> {
+    fn query(&mut self) -> Result<Query, QueryError> {
         let t = self.peek().clone();
         let category = match &t.tok {
             Tok::Keyword(k @ ("sequence" | "join" | "sample")) => {
-                return Err(Error::Unsupported(format!(
-                    "{k} queries correlate several events and are stateful; only single-event queries are evaluated"
-                )));
+                return Err(QueryError::eql_unsupported(
+                    format!("{k} queries correlate several events and are stateful; only single-event queries are evaluated"),
+                    t.span.clone(),
+                )
+                .with_help("a rule of this kind is listed as skipped; `any where ...` queries run"));
             }
             Tok::Keyword("any") => None,
             Tok::Ident(name) | Tok::Str(name) => Some((name.clone(), t.span.clone())),
@@ -129,12 +127,15 @@ impl Parser {
     }
 
     /// Runs `f` one nesting level deeper.
-    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, QueryError>,
+    ) -> Result<T, QueryError> {
         if self.depth >= MAX_DEPTH {
-            return Err(Error::Syntax {
-                message: format!("expression nested more than {MAX_DEPTH} levels deep"),
-                span: self.peek().span.clone(),
-            });
+            return Err(QueryError::eql_syntax(
+                format!("expression nested more than {MAX_DEPTH} levels deep"),
+                self.peek().span.clone(),
+            ));
         }
         self.depth += 1;
         let out = f(self);
@@ -142,15 +143,15 @@ impl Parser {
         out
     }
 
-    fn or(&mut self) -> Result<Node, Error> {
+    fn or(&mut self) -> Result<Node, QueryError> {
         self.nested(Self::or_inner)
     }
 
-    fn or_inner(&mut self) -> Result<Node, Error> {
+    fn or_inner(&mut self) -> Result<Node, QueryError> {
         self.chain("or", Self::and, Kind::Or)
     }
 
-    fn and(&mut self) -> Result<Node, Error> {
+    fn and(&mut self) -> Result<Node, QueryError> {
         self.chain("and", Self::not, Kind::And)
     }
 
@@ -158,9 +159,9 @@ impl Parser {
     fn chain(
         &mut self,
         keyword: &'static str,
-        operand: fn(&mut Self) -> Result<Node, Error>,
+        operand: fn(&mut Self) -> Result<Node, QueryError>,
         kind: fn(Vec<Node>) -> Kind,
-    ) -> Result<Node, Error> {
+    ) -> Result<Node, QueryError> {
         let first = operand(self)?;
         if !self.is(&Tok::Keyword(keyword)) {
             return Ok(first);
@@ -176,7 +177,7 @@ impl Parser {
         })
     }
 
-    fn not(&mut self) -> Result<Node, Error> {
+    fn not(&mut self) -> Result<Node, QueryError> {
         if self.is(&Tok::Keyword("not")) {
             let start = self.bump().span.start;
             let inner = self.nested(Self::not)?;
@@ -187,14 +188,17 @@ impl Parser {
             });
         }
         if let (Tok::Ident(rel), Tok::Keyword("of")) = (&self.peek().tok, self.peek_at(1)) {
-            return Err(Error::Unsupported(format!(
-                "lineage check `{rel} of [...]` relates several events; only single-event queries are evaluated"
-            )));
+            let span =
+                self.peek().span.start..self.toks[(self.pos + 1).min(self.toks.len() - 1)].span.end;
+            return Err(QueryError::eql_unsupported(
+                format!("lineage check `{rel} of [...]` relates several events; only single-event queries are evaluated"),
+                span,
+            ));
         }
         self.comparison()
     }
 
-    fn comparison(&mut self) -> Result<Node, Error> {
+    fn comparison(&mut self) -> Result<Node, QueryError> {
         let left = self.additive()?;
         let op = match &self.peek().tok {
             Tok::Punct("==") => CompareOp::Eq,
@@ -204,10 +208,11 @@ impl Parser {
             Tok::Punct(">") => CompareOp::Gt,
             Tok::Punct(">=") => CompareOp::Ge,
             Tok::Punct("=") => {
-                return Err(Error::Syntax {
-                    message: "`=` is not a comparison, use `==`".into(),
-                    span: self.peek().span.clone(),
-                })
+                return Err(QueryError::eql_syntax(
+                    "`=` is not a comparison, use `==`",
+                    self.peek().span.clone(),
+                )
+                .with_help("`==` compares exactly; `:` compares case-insensitively"))
             }
             _ => return Ok(left),
         };
@@ -224,7 +229,7 @@ impl Parser {
         })
     }
 
-    fn additive(&mut self) -> Result<Node, Error> {
+    fn additive(&mut self) -> Result<Node, QueryError> {
         let mut left = self.multiplicative()?;
         while let Tok::Punct(op @ ("+" | "-")) = self.peek().tok {
             self.bump();
@@ -238,7 +243,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn multiplicative(&mut self) -> Result<Node, Error> {
+    fn multiplicative(&mut self) -> Result<Node, QueryError> {
         let mut left = self.unary()?;
         while let Tok::Punct(op @ ("*" | "/" | "%")) = self.peek().tok {
             self.bump();
@@ -252,7 +257,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn unary(&mut self) -> Result<Node, Error> {
+    fn unary(&mut self) -> Result<Node, QueryError> {
         if let Tok::Punct(op @ ("-" | "+")) = self.peek().tok {
             let start = self.bump().span.start;
             let inner = self.nested(Self::unary)?;
@@ -272,7 +277,7 @@ impl Parser {
         self.predicate(primary)
     }
 
-    fn predicate(&mut self, value: Node) -> Result<Node, Error> {
+    fn predicate(&mut self, value: Node) -> Result<Node, QueryError> {
         let negated = self.is(&Tok::Keyword("not"))
             && matches!(self.peek_at(1), Tok::Keyword("in") | Tok::Keyword("in~"));
         if negated {
@@ -341,7 +346,7 @@ impl Parser {
         }
     }
 
-    fn constant(&mut self) -> Result<Node, Error> {
+    fn constant(&mut self) -> Result<Node, QueryError> {
         let t = self.peek().clone();
         let lit = match t.tok {
             Tok::Str(s) => Literal::Str(s),
@@ -359,7 +364,7 @@ impl Parser {
         })
     }
 
-    fn primary(&mut self) -> Result<Node, Error> {
+    fn primary(&mut self) -> Result<Node, QueryError> {
         let t = self.peek().clone();
         match &t.tok {
             Tok::Str(_) | Tok::Int(_) | Tok::Float(_) | Tok::Keyword("true" | "false" | "null") => {
@@ -412,7 +417,7 @@ impl Parser {
 
     /// `identifier (. identifier | [ INTEGER ])*`, e.g. `aws.cloudtrail.request_parameters`,
     /// `` `my field`.x ``.
-    fn qualified_name(&mut self) -> Result<Node, Error> {
+    fn qualified_name(&mut self) -> Result<Node, QueryError> {
         let start = self.peek().span.start;
         let mut name = self.identifier()?;
         let mut end = start;
@@ -430,10 +435,10 @@ impl Parser {
                 }
                 self.bump();
                 if !self.is(&Tok::Punct("]")) {
-                    return Err(Error::Syntax {
-                        message: "expected `]`".into(),
-                        span: open.start..self.peek().span.end,
-                    });
+                    return Err(QueryError::eql_syntax(
+                        "expected `]`",
+                        open.start..self.peek().span.end,
+                    ));
                 }
                 self.bump();
                 indexed = true;
@@ -451,7 +456,7 @@ impl Parser {
         })
     }
 
-    fn identifier(&mut self) -> Result<String, Error> {
+    fn identifier(&mut self) -> Result<String, QueryError> {
         match &self.peek().tok {
             Tok::Ident(n) | Tok::QuotedIdent(n) => {
                 let n = n.clone();
@@ -467,6 +472,7 @@ impl Parser {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::query::ErrorKind;
 
     fn cond(src: &str) -> Kind {
         parse_query(src).unwrap().condition.kind
@@ -527,7 +533,9 @@ mod tests {
     #[test]
     fn unclosed_paren_points_at_the_opening_one() {
         let err = parse_query("any where (a == 1").unwrap_err();
-        assert!(matches!(err, Error::Syntax { span, .. } if span.start == 10));
+        assert_eq!(err.kind, ErrorKind::Syntax);
+        assert_eq!(err.span, 17..17, "the caret sits where `)` was expected");
+        assert_eq!(err.opened_at, Some(10..11));
     }
 
     #[test]
@@ -540,7 +548,11 @@ mod tests {
             ("any where descendant of [any where true]", "descendant"),
         ] {
             match parse_query(q) {
-                Err(Error::Unsupported(m)) => assert!(m.contains(word), "{m}"),
+                Err(QueryError {
+                    kind: ErrorKind::Unsupported,
+                    message: m,
+                    ..
+                }) => assert!(m.contains(word), "{m}"),
                 other => panic!("{q}: {other:?}"),
             }
         }
@@ -549,12 +561,19 @@ mod tests {
     #[test]
     fn syntax_errors_carry_spans() {
         let err = parse_query("any where a ==").unwrap_err();
-        assert!(matches!(err, Error::Syntax { span, .. } if span == (14..14)));
+        assert!(
+            matches!(err, QueryError { kind: ErrorKind::Syntax, span, .. } if span == (14..14))
+        );
         let err = parse_query("any where a = 1").unwrap_err();
-        assert!(matches!(err, Error::Syntax { span, .. } if span == (12..13)));
+        assert!(
+            matches!(err, QueryError { kind: ErrorKind::Syntax, span, .. } if span == (12..13))
+        );
         assert!(matches!(
             parse_query("process a == 1"),
-            Err(Error::Syntax { .. })
+            Err(QueryError {
+                kind: ErrorKind::Syntax,
+                ..
+            })
         ));
     }
 }

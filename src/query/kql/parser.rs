@@ -12,7 +12,7 @@
 //! value      = QUOTED | WORD (WORD)*               (several words only with a `*` wildcard)
 //! ```
 use super::lexer::{Kind, Token};
-use super::ParseError;
+use super::QueryError;
 use crate::engine::RangeOp;
 use std::ops::Range;
 
@@ -58,9 +58,9 @@ pub(crate) enum Values<'a> {
     One(Atom<'a>),
 }
 
-pub(crate) fn parse<'a>(src: &'a str, tokens: &[Token<'a>]) -> Result<Query<'a>, ParseError> {
+pub(crate) fn parse<'a>(src: &'a str, tokens: &[Token<'a>]) -> Result<Query<'a>, QueryError> {
     if tokens.is_empty() {
-        return Err(ParseError::new("empty query", 0..src.len()));
+        return Err(QueryError::kql("empty query", 0..src.len()));
     }
     let mut parser = Parser {
         src,
@@ -70,8 +70,8 @@ pub(crate) fn parse<'a>(src: &'a str, tokens: &[Token<'a>]) -> Result<Query<'a>,
     let query = parser.or()?;
     match parser.peek() {
         None => Ok(query),
-        Some(t) if t.kind == Kind::RParen => Err(ParseError::new("unmatched `)`", t.span.clone())),
-        Some(t) if t.kind == Kind::RBrace => Err(ParseError::new("unmatched `}`", t.span.clone())),
+        Some(t) if t.kind == Kind::RParen => Err(QueryError::kql("unmatched `)`", t.span.clone())),
+        Some(t) if t.kind == Kind::RBrace => Err(QueryError::kql("unmatched `}`", t.span.clone())),
         Some(t) => Err(parser.expected_operator(t)),
     }
 }
@@ -121,9 +121,9 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// An error for a token where `or`, `and` or the end was expected.
-    fn expected_operator(&self, t: &Token<'_>) -> ParseError {
+    fn expected_operator(&self, t: &Token<'_>) -> QueryError {
         if is_any_keyword(t) {
-            return ParseError::new(
+            return QueryError::kql(
                 format!(
                     "keywords are lowercase: use `{}`",
                     t.text.to_ascii_lowercase()
@@ -131,7 +131,7 @@ impl<'a> Parser<'a, '_> {
                 t.span.clone(),
             );
         }
-        ParseError::new(
+        QueryError::kql(
             format!(
                 "expected `or`, `and` or the end of the query, found {}",
                 describe(t)
@@ -140,13 +140,13 @@ impl<'a> Parser<'a, '_> {
         )
     }
 
-    fn unexpected(&self, what: &str) -> ParseError {
+    fn unexpected(&self, what: &str) -> QueryError {
         match self.peek() {
-            Some(t) => ParseError::new(
+            Some(t) => QueryError::kql(
                 format!("expected {what}, found {}", describe(t)),
                 t.span.clone(),
             ),
-            None => ParseError::new(
+            None => QueryError::kql(
                 format!("expected {what}, found the end of the query"),
                 self.eof(),
             ),
@@ -154,7 +154,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Consumes the closing bracket of `open`, or fails pointing at both.
-    fn close(&mut self, kind: Kind, open: &Token<'_>) -> Result<(), ParseError> {
+    fn close(&mut self, kind: Kind, open: &Token<'_>) -> Result<(), QueryError> {
         match self.peek() {
             Some(t) if t.kind == kind => {
                 self.pos += 1;
@@ -168,7 +168,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn or(&mut self) -> Result<Query<'a>, ParseError> {
+    fn or(&mut self) -> Result<Query<'a>, QueryError> {
         let mut items = vec![self.and()?];
         while self.eat_keyword("or") {
             items.push(self.and()?);
@@ -180,7 +180,7 @@ impl<'a> Parser<'a, '_> {
         })
     }
 
-    fn and(&mut self) -> Result<Query<'a>, ParseError> {
+    fn and(&mut self) -> Result<Query<'a>, QueryError> {
         let mut items = vec![self.not()?];
         while self.eat_keyword("and") {
             items.push(self.not()?);
@@ -192,7 +192,7 @@ impl<'a> Parser<'a, '_> {
         })
     }
 
-    fn not(&mut self) -> Result<Query<'a>, ParseError> {
+    fn not(&mut self) -> Result<Query<'a>, QueryError> {
         if self.eat_keyword("not") {
             return Ok(Query::Not(Box::new(self.not()?)));
         }
@@ -208,7 +208,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn expression(&mut self) -> Result<Query<'a>, ParseError> {
+    fn expression(&mut self) -> Result<Query<'a>, QueryError> {
         let Some(first) = self.peek() else {
             return Err(self.unexpected("a field or a value"));
         };
@@ -247,7 +247,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// One quoted string or one word (fields and range bounds).
-    fn atom(&mut self) -> Result<Atom<'a>, ParseError> {
+    fn atom(&mut self) -> Result<Atom<'a>, QueryError> {
         match self.peek() {
             Some(t) if t.kind == Kind::Quoted => {
                 let atom = Atom {
@@ -273,7 +273,7 @@ impl<'a> Parser<'a, '_> {
 
     /// A value: an atom, or several words separated by whitespace when they form a wildcard
     /// (`*S3 Browser*`; detection-rules `kql.g` `WILDCARD_LITERAL`).
-    fn value(&mut self) -> Result<Atom<'a>, ParseError> {
+    fn value(&mut self) -> Result<Atom<'a>, QueryError> {
         let mut atom = self.atom()?;
         if atom.quoted {
             return Ok(atom);
@@ -290,7 +290,7 @@ impl<'a> Parser<'a, '_> {
         }
         atom.text = &self.src[atom.span.clone()];
         if atom.text.contains(char::is_whitespace) && !has_wildcard(atom.text) {
-            return Err(ParseError::new(
+            return Err(QueryError::kql(
                 "an unquoted value cannot contain spaces unless it is a wildcard: quote it",
                 atom.span,
             ));
@@ -298,7 +298,7 @@ impl<'a> Parser<'a, '_> {
         Ok(atom)
     }
 
-    fn values(&mut self) -> Result<Values<'a>, ParseError> {
+    fn values(&mut self) -> Result<Values<'a>, QueryError> {
         match self.peek() {
             Some(open) if open.kind == Kind::LParen => {
                 let open = open.clone();
@@ -315,7 +315,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn or_values(&mut self) -> Result<Values<'a>, ParseError> {
+    fn or_values(&mut self) -> Result<Values<'a>, QueryError> {
         let mut items = vec![self.and_values()?];
         while self.eat_keyword("or") {
             items.push(self.and_values()?);
@@ -327,7 +327,7 @@ impl<'a> Parser<'a, '_> {
         })
     }
 
-    fn and_values(&mut self) -> Result<Values<'a>, ParseError> {
+    fn and_values(&mut self) -> Result<Values<'a>, QueryError> {
         let mut items = vec![self.values()?];
         while self.eat_keyword("and") {
             items.push(self.values()?);
@@ -357,7 +357,7 @@ pub(crate) fn has_wildcard(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::panic)]
-    use crate::kql::parse;
+    use crate::query::kql::parse;
     use std::ops::Range;
 
     /// `(query, span of the error, span of the unclosed opener, words the message must hold)`.

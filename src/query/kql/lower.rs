@@ -250,7 +250,7 @@ mod tests {
     }
 
     fn give(query: &str, want: &str) {
-        match crate::kql::parse(query) {
+        match crate::query::kql::parse(query) {
             Ok(expr) => assert_eq!(show(&expr), want, "query: {query}"),
             Err(e) => panic!("query {query:?} failed:\n{}", e.render(query)),
         }

@@ -5,12 +5,12 @@
 use std::net::IpAddr;
 
 use super::ast::{CompareOp, Kind, Literal, Node, PatternOp, Query};
-use super::Error;
+use super::QueryError;
 use crate::engine::{
     Cidr, Expr, Literal as Lit, Matcher, RangeOp, Regexp, RegexpError, Wildcard, WildcardToken,
 };
 
-pub fn lower(query: &Query, src: &str, event_category_field: &str) -> Result<Expr, Error> {
+pub fn lower(query: &Query, src: &str, event_category_field: &str) -> Result<Expr, QueryError> {
     let cx = Lowering { src };
     let condition = cx.condition(&query.condition)?;
     Ok(match &query.category {
@@ -75,16 +75,19 @@ impl Lowering<'_> {
         self.src.get(node.span.clone()).unwrap_or("")
     }
 
-    fn unsupported(&self, node: &Node, why: &str) -> Error {
-        Error::Unsupported(format!(
-            "{why}: `{}` (bytes {}..{})",
-            self.text(node),
-            node.span.start,
-            node.span.end
-        ))
+    fn unsupported(&self, node: &Node, why: &str) -> QueryError {
+        QueryError::eql_unsupported(
+            format!(
+                "{why}: `{}` (bytes {}..{})",
+                self.text(node),
+                node.span.start,
+                node.span.end
+            ),
+            node.span.clone(),
+        )
     }
 
-    fn condition(&self, node: &Node) -> Result<Expr, Error> {
+    fn condition(&self, node: &Node) -> Result<Expr, QueryError> {
         match &node.kind {
             // ExpressionTranslators.Nots: a must_not, so a document missing the field satisfies it.
             Kind::Not(inner) => Ok(Expr::Not(Box::new(self.condition(inner)?))),
@@ -186,24 +189,24 @@ impl Lowering<'_> {
         strings: &[String],
         nodes: &[Node],
         ci: bool,
-    ) -> Result<Expr, Error> {
+    ) -> Result<Expr, QueryError> {
         let span = node_span(nodes);
         match Regexp::new(&strings.join("|"), ci) {
             Ok(re) => Ok(field(path, Matcher::Regex(re))),
-            Err(RegexpError::Unsupported(why)) => Err(Error::Unsupported(format!(
-                "regex pattern uses {why}: `{}` (bytes {}..{})",
-                self.src.get(span.clone()).unwrap_or(""),
-                span.start,
-                span.end
-            ))),
-            Err(e @ RegexpError::Syntax { .. }) => Err(Error::Syntax {
-                message: e.to_string(),
+            Err(RegexpError::Unsupported(why)) => Err(QueryError::eql_unsupported(
+                format!(
+                    "regex pattern uses {why}: `{}` (bytes {}..{})",
+                    self.src.get(span.clone()).unwrap_or(""),
+                    span.start,
+                    span.end
+                ),
                 span,
-            }),
+            )),
+            Err(e @ RegexpError::Syntax { .. }) => Err(QueryError::eql_syntax(e.to_string(), span)),
         }
     }
 
-    fn operand_error(&self, node: &Node) -> Error {
+    fn operand_error(&self, node: &Node) -> QueryError {
         let why = match &node.kind {
             Kind::OptionalField(_) => "optional fields (`?field`) are not supported",
             Kind::IndexedField(_) => "array indexes in field names are not supported",
@@ -215,14 +218,14 @@ impl Lowering<'_> {
         self.unsupported(node, why)
     }
 
-    fn field_path<'n>(&self, node: &'n Node) -> Result<&'n str, Error> {
+    fn field_path<'n>(&self, node: &'n Node) -> Result<&'n str, QueryError> {
         match &node.kind {
             Kind::Field(path) => Ok(path),
             _ => Err(self.operand_error(node)),
         }
     }
 
-    fn literal(&self, node: &Node) -> Result<Lit, Error> {
+    fn literal(&self, node: &Node) -> Result<Lit, QueryError> {
         match &node.kind {
             Kind::Literal(l) => Ok(l.clone()),
             _ => Err(self.unsupported(
@@ -238,7 +241,7 @@ impl Lowering<'_> {
         op: CompareOp,
         left: &Node,
         right: &Node,
-    ) -> Result<Expr, Error> {
+    ) -> Result<Expr, QueryError> {
         // A constant on the left is moved to the right (the optimizer's LiteralsOnTheRight).
         let (op, f, c) = match (&left.kind, &right.kind) {
             (Kind::Literal(_), Kind::Literal(_)) => {
@@ -255,7 +258,7 @@ impl Lowering<'_> {
             ));
         }
         let lit = self.literal(c)?;
-        let range = |op: RangeOp| -> Result<Expr, Error> {
+        let range = |op: RangeOp| -> Result<Expr, QueryError> {
             match lit {
                 Lit::Null | Lit::Bool(_) => {
                     Err(self.unsupported(node, "an ordering comparison with null or a boolean"))
@@ -288,7 +291,7 @@ impl Lowering<'_> {
         }
     }
 
-    fn call(&self, node: &Node, name: &str, ci: bool, args: &[Node]) -> Result<Expr, Error> {
+    fn call(&self, node: &Node, name: &str, ci: bool, args: &[Node]) -> Result<Expr, QueryError> {
         // EqlFunctionRegistry.normalize lowercases names; only CaseInsensitiveScalarFunction
         // subclasses (startsWith, endsWith, stringContains, between, indexOf) take `~`.
         let lname = name.to_ascii_lowercase();
@@ -302,24 +305,24 @@ impl Lowering<'_> {
                 &format!("function `{name}` has no case-insensitive `~` form"),
             ));
         }
-        let string_arg = |i: usize| -> Result<String, Error> {
+        let string_arg = |i: usize| -> Result<String, QueryError> {
             let arg = &args[i];
             match self.literal(arg)? {
                 Lit::Str(s) => Ok(s),
                 _ => Err(self.unsupported(arg, &format!("`{name}` needs a string here"))),
             }
         };
-        let arity = |ok: bool, want: &str| -> Result<(), Error> {
+        let arity = |ok: bool, want: &str| -> Result<(), QueryError> {
             if ok {
                 Ok(())
             } else {
-                Err(Error::Syntax {
-                    message: format!(
+                Err(QueryError::eql_syntax(
+                    format!(
                         "function `{name}` takes {want} arguments, got {}",
                         args.len()
                     ),
-                    span: node.span.clone(),
-                })
+                    node.span.clone(),
+                ))
             }
         };
         match lname.as_str() {
@@ -385,9 +388,11 @@ impl Lowering<'_> {
                 let mut alternatives = Vec::new();
                 for (i, arg) in args.iter().enumerate().skip(1) {
                     let s = string_arg(i)?;
-                    let cidr = parse_cidr(&s).ok_or_else(|| Error::Syntax {
-                        message: format!("invalid CIDR or IP address {s:?}"),
-                        span: arg.span.clone(),
+                    let cidr = parse_cidr(&s).ok_or_else(|| {
+                        QueryError::eql_syntax(
+                            format!("invalid CIDR or IP address {s:?}"),
+                            arg.span.clone(),
+                        )
                     })?;
                     alternatives.push(field(path, Matcher::Cidr(cidr)));
                 }
