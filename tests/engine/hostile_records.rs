@@ -3,7 +3,7 @@
 //! readable head still names the event.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-mod robust;
+use crate::robust;
 
 use robust::{alerted_ids, event_id, export_record, DETECTOR, EXPORT_RULE};
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 //! redact never leave in any rendering. (Renderer-level cases live with the alert module's tests.)
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-mod robust;
+use crate::robust;
 
 use robust::{export_record, gzip, object, DETECTOR, EXPORT_RULE};
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 //! memory stays bounded by the largest record, not the object.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-mod robust;
+use crate::robust;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

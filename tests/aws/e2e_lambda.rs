@@ -1,7 +1,7 @@
 //! End to end against moto server with the real AWS SDK: S3 event → GetObject → rules →
 //! SNS PublishBatch → an SQS queue subscribed to the topic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
-mod common;
+use crate::common;
 
 use common::moto::{Moto, TopicTap};
 use serde_json::{json, Value};

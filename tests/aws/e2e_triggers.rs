@@ -2,7 +2,7 @@
 //! with the real SDK: the objects each payload names are fetched, scanned and their alerts
 //! published; SQS failures are reported per message; re-running an event republishes the same ids.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -5,8 +5,8 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-mod common;
-mod robust;
+use crate::common;
+use crate::robust;
 
 use std::collections::BTreeSet;
 
