@@ -5,7 +5,7 @@
 #
 # The databases are MaxMind's own test databases (GeoLite2-ASN-Test.mmdb, GeoLite2-City-Test.mmdb,
 # MIT / Apache-2.0, from the MaxMind-DB repository), the ones Elastic's ingest pipeline tests run
-# against, so `tests/pipeline_ecs.rs` can compare source.as.* / source.geo.* values exactly.
+# against, so `tests/conformance/pipeline_ecs.rs` can compare source.as.* / source.geo.* values exactly.
 # They ship inside the sdist of PyPI's `maxminddb` package; pip fetches it, nothing is copied into
 # the repository. Cached under target/geoip-test (override with GEOIP_TEST_DIR).
 set -euo pipefail

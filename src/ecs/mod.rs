@@ -5,7 +5,7 @@
 //! (the `toString()` of `requestParameters`, `@timestamp`, ...) are computed on first read and
 //! cached inside the view. See elastic-semantics.md §4.
 //!
-//! Choices a rule author should know (each cites the pipeline; see also `tests/pipeline_ecs.rs`):
+//! Choices a rule author should know (each cites the pipeline; see also `tests/conformance/pipeline_ecs.rs`):
 //! - Modelled: `default.yml` of elastic/integrations at 0b97ab02 (drops `"-"`/`"none"`, falls
 //!   back to `recipientAccountId` for `cloud.account.id`, names role sessions after the role).
 //! - `aws.cloudtrail.request_parameters`/`response_elements` longer than 8,191 UTF-16 units
