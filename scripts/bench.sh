@@ -84,3 +84,29 @@ bench "$(object "$RECORDS")"
 if [[ -z ${BENCH_SKIP_LARGE:-} ]]; then
   bench "$(object $((RECORDS * 5)))"
 fi
+
+# Memory whatever the number of matches: an object where every record is a successful
+# CreateDBCluster (100,000 by default), every one an alert. `scan --format ndjson` prints all of
+# them; `--max-per-rule 20` prints what the Lambda publishes (20 alerts and one summary).
+MATCHING=${BENCH_MATCHING:-100000}
+matching="$DIR/matching-$MATCHING.json.gz"
+if [[ ! -s $matching ]]; then
+  echo "generating $matching ($MATCHING matching records)..." >&2
+  python3 - "$matching" "$MATCHING" <<'EOF2'
+import gzip, json, sys, uuid
+record = json.load(open("tests/fixtures/rules/persistence_rds_cluster_creation/fire-create-db-cluster.json"))
+record = record["Records"][0] if "Records" in record else record
+with gzip.open(sys.argv[1], "wt") as out:
+    out.write('{"Records":[')
+    for i in range(int(sys.argv[2])):
+        record["eventID"] = str(uuid.UUID(int=i + 1))
+        out.write(("," if i else "") + json.dumps(record))
+    out.write("]}")
+EOF2
+fi
+all=$(RUNS=1 best_of "$BIN" scan --format ndjson "$matching")
+limited=$(RUNS=1 best_of "$BIN" scan --format ndjson --max-per-rule 20 "$matching")
+alerts=$("$BIN" scan --format ndjson "$matching" 2>/dev/null | wc -l)
+echo "$matching: $MATCHING records, all matching"
+echo "  scan --format ndjson ($alerts alerts printed): $(awk '{printf "%.2f s, peak RSS %.1f MB", $1, $2/1024}' <<<"$all")"
+echo "  scan --max-per-rule 20:                          $(awk '{printf "%.2f s, peak RSS %.1f MB", $1, $2/1024}' <<<"$limited")"

@@ -8,6 +8,7 @@ mod common;
 #[path = "../robust/mod.rs"]
 mod robust;
 
+mod cli_parity;
 mod e2e_lambda;
 mod e2e_triggers;
 mod faults_moto;

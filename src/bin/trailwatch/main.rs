@@ -1,6 +1,5 @@
 //! The trailwatch CLI: the Lambda's engine on local files and S3 prefixes, rule listing, KQL/EQL
 //! matching on NDJSON or CloudTrail, and in-process invocation of the Lambda handler.
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -49,7 +48,7 @@ enum Command {
     #[cfg(feature = "aws")]
     Invoke {
         #[arg(long)]
-        event: PathBuf,
+        event: std::path::PathBuf,
     },
 }
 
