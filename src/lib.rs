@@ -13,6 +13,7 @@
 //! - [`alert`] builds and renders alerts; [`sink`] takes them as they are found (SNS batches,
 //!   stdout, memory); [`handler`] is the Lambda handler.
 
+pub mod accounts;
 pub mod alert;
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -58,8 +58,14 @@ fn again(record: &Json, user: &str, event_id: &str, time: &str) -> Json {
 #[test]
 fn the_rule_is_active_and_degraded_only_without_the_asn_database() {
     let without = detector(false);
-    let rule = without.rules.get(RULE_ID).expect("the VPN-ASN rule compiles");
-    assert!(rule.is_stateful(), "a new_terms rule, evaluated through the state");
+    let rule = without
+        .rules
+        .get(RULE_ID)
+        .expect("the VPN-ASN rule compiles");
+    assert!(
+        rule.is_stateful(),
+        "a new_terms rule, evaluated through the state"
+    );
     assert_eq!(
         degraded_status(rule, &without.enrichment).as_deref(),
         Some("degraded: needs GEOIP_ASN_DB")

@@ -1,5 +1,5 @@
-//! A minimal MaxMind DB (MMDB) writer for tests: an IPv4 ASN database with the networks a test
-//! needs. MaxMind's own test database (`scripts/test-geoip.sh`) holds no VPN or hosting ASN of the
+//! A minimal MaxMind DB (MMDB) writer for tests: IPv4 ASN and City databases with the networks a
+//! test needs. MaxMind's own test database (`scripts/test-geoip.sh`) holds no VPN or hosting ASN of the
 //! VPN-ASN rule's list, so the rule's tests write their own, in MaxMind's documented format
 //! (<https://maxmind.github.io/MaxMind-DB/>): a binary search tree of 24-bit records, 16 zero
 //! bytes, the data section, then `\xAB\xCD\xEFMaxMind.com` and the metadata map.
@@ -63,24 +63,51 @@ fn map_header(out: &mut Vec<u8>, pairs: usize) {
     control(out, 7, pairs);
 }
 
-/// The database's bytes.
-pub fn asn_database(networks: &[AsNetwork<'_>]) -> Vec<u8> {
+/// One value in MaxMind's data encoding (maps, strings, unsigned integers, doubles, arrays).
+fn value(out: &mut Vec<u8>, v: &serde_json::Value) {
+    use serde_json::Value as J;
+    match v {
+        J::Object(m) => {
+            map_header(out, m.len());
+            for (k, v) in m {
+                string(out, k);
+                value(out, v);
+            }
+        }
+        J::String(s) => string(out, s),
+        J::Number(n) => match n.as_u64() {
+            Some(u) if u <= u64::from(u32::MAX) => uint(out, 6, u),
+            Some(u) => uint(out, 9, u),
+            None => {
+                let f = n.as_f64().expect("a number");
+                control(out, 3, 8);
+                out.extend_from_slice(&f.to_be_bytes());
+            }
+        },
+        J::Array(items) => {
+            control(out, 11, items.len());
+            items.iter().for_each(|i| value(out, i));
+        }
+        J::Bool(b) => control(out, 14, usize::from(*b)),
+        J::Null => panic!("MMDB has no null"),
+    }
+}
+
+/// An IPv4 database of `database_type` (e.g. `GeoLite2-ASN`, `GeoLite2-City`): each network
+/// `a.b.c.d/prefix` maps to its record.
+pub fn database(database_type: &str, networks: &[([u8; 4], u8, serde_json::Value)]) -> Vec<u8> {
     let mut data = Vec::new();
     let mut nodes: Vec<[Rec; 2]> = vec![[Rec::Empty, Rec::Empty]];
-    for n in networks {
-        assert!((1..=32).contains(&n.prefix));
+    for (network, prefix, record) in networks {
+        let prefix = *prefix;
+        assert!((1..=32).contains(&prefix));
         let offset = data.len();
-        map_header(&mut data, 2);
-        string(&mut data, "autonomous_system_number");
-        uint(&mut data, 6, u64::from(n.number));
-        string(&mut data, "autonomous_system_organization");
-        string(&mut data, n.organization);
-
-        let addr = u32::from_be_bytes(n.network);
+        value(&mut data, record);
+        let addr = u32::from_be_bytes(*network);
         let mut node = 0;
-        for i in 0..n.prefix {
+        for i in 0..prefix {
             let bit = ((addr >> (31 - i)) & 1) as usize;
-            if i + 1 == n.prefix {
+            if i + 1 == prefix {
                 assert!(nodes[node][bit] == Rec::Empty, "overlapping networks");
                 nodes[node][bit] = Rec::Data(offset);
                 break;
@@ -113,31 +140,76 @@ pub fn asn_database(networks: &[AsNetwork<'_>]) -> Vec<u8> {
     out.extend_from_slice(&[0; 16]);
     out.extend(data);
     out.extend_from_slice(b"\xAB\xCD\xEFMaxMind.com");
-    let mut meta = Vec::new();
-    map_header(&mut meta, 9);
-    string(&mut meta, "binary_format_major_version");
-    uint(&mut meta, 5, 2);
-    string(&mut meta, "binary_format_minor_version");
-    uint(&mut meta, 5, 0);
-    string(&mut meta, "build_epoch");
-    uint(&mut meta, 9, 1_767_225_600);
-    string(&mut meta, "database_type");
-    string(&mut meta, "GeoLite2-ASN");
-    string(&mut meta, "description");
-    map_header(&mut meta, 1);
-    string(&mut meta, "en");
-    string(&mut meta, "trailwatch test ASN database");
-    string(&mut meta, "ip_version");
-    uint(&mut meta, 5, 4);
-    string(&mut meta, "languages");
-    control(&mut meta, 11, 1);
-    string(&mut meta, "en");
-    string(&mut meta, "node_count");
-    uint(&mut meta, 6, count as u64);
-    string(&mut meta, "record_size");
-    uint(&mut meta, 5, 24);
-    out.extend(meta);
+    let meta = serde_json::json!({
+        "binary_format_major_version": 2,
+        "binary_format_minor_version": 0,
+        "build_epoch": 1_767_225_600u64,
+        "database_type": database_type,
+        "description": {"en": "trailwatch test database"},
+        "ip_version": 4,
+        "languages": ["en"],
+        "node_count": count,
+        "record_size": 24,
+    });
+    // The metadata's small integers are uint16 where the format says so.
+    let mut m = Vec::new();
+    let obj = meta.as_object().expect("object");
+    map_header(&mut m, obj.len());
+    for (k, v) in obj {
+        string(&mut m, k);
+        match k.as_str() {
+            "binary_format_major_version"
+            | "binary_format_minor_version"
+            | "record_size"
+            | "ip_version" => uint(&mut m, 5, v.as_u64().expect("int")),
+            "build_epoch" => uint(&mut m, 9, v.as_u64().expect("int")),
+            _ => value(&mut m, v),
+        }
+    }
+    out.extend(m);
     out
+}
+
+/// An ASN database (`GeoLite2-ASN` records) with `networks`.
+pub fn asn_database(networks: &[AsNetwork<'_>]) -> Vec<u8> {
+    let entries: Vec<([u8; 4], u8, serde_json::Value)> = networks
+        .iter()
+        .map(|n| {
+            (
+                n.network,
+                n.prefix,
+                serde_json::json!({
+                    "autonomous_system_number": n.number,
+                    "autonomous_system_organization": n.organization,
+                }),
+            )
+        })
+        .collect();
+    database("GeoLite2-ASN", &entries)
+}
+
+/// A City database (`GeoLite2-City` records) placing 203.0.113.0/24 in Amsterdam.
+pub fn city_database() -> Vec<u8> {
+    let amsterdam = serde_json::json!({
+        "city": {"names": {"en": "Amsterdam"}},
+        "continent": {"code": "EU", "names": {"en": "Europe"}},
+        "country": {"iso_code": "NL", "names": {"en": "Netherlands"}},
+        "location": {"latitude": 52.3759, "longitude": 4.8975},
+        "subdivisions": [{"iso_code": "NH", "names": {"en": "North Holland"}}],
+    });
+    database("GeoLite2-City", &[([203, 0, 113, 0], 24, amsterdam)])
+}
+
+/// The test City database, written once per test binary under the target directory.
+pub fn test_city_database() -> std::path::PathBuf {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let path = dir.join(format!("trailwatch-test-city-{}.mmdb", std::process::id()));
+        std::fs::write(&path, city_database()).expect("write the test City database");
+        path
+    })
+    .clone()
 }
 
 /// Writes the database to `path`.
