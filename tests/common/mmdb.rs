@@ -3,7 +3,7 @@
 //! VPN-ASN rule's list, so the rule's tests write their own, in MaxMind's documented format
 //! (<https://maxmind.github.io/MaxMind-DB/>): a binary search tree of 24-bit records, 16 zero
 //! bytes, the data section, then `\xAB\xCD\xEFMaxMind.com` and the metadata map.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
 use std::path::Path;
 
