@@ -237,6 +237,26 @@ mod tests {
     }
 
     #[test]
+    fn account_names_are_off_unless_asked_for() {
+        assert!(!config(&[]).unwrap().account_names_from_organizations);
+        for (v, on) in [
+            ("organizations", true),
+            (" Organizations ", true),
+            ("off", false),
+        ] {
+            let c = config(&[("ACCOUNT_NAMES", v)]).unwrap();
+            assert_eq!(c.account_names_from_organizations, on, "{v}");
+        }
+        let e = config(&[("ACCOUNT_NAMES", "ldap")]).unwrap_err();
+        assert!(e.to_string().contains("ACCOUNT_NAMES=\"ldap\""), "{e}");
+        let c = config(&[("ACCOUNT_NAMES_JSON", r#"{"123456789012": "prod"}"#)]).unwrap();
+        assert_eq!(
+            c.account_names_json.as_deref(),
+            Some(r#"{"123456789012": "prod"}"#)
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         let e = config(&[("MAX_ALERTS_PER_RULE", "lots")]).unwrap_err();
         assert!(e

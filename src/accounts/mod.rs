@@ -207,6 +207,31 @@ mod tests {
     }
 
     #[test]
+    fn the_inline_mapping_wins_over_the_file_and_a_missing_file_is_an_error() {
+        let path = std::env::temp_dir().join(format!("tw-names-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            r#"{"123456789012": "from-file", "111122223333": "dev"}"#,
+        )
+        .unwrap();
+        let config = Config {
+            account_names_file: Some(path.display().to_string()),
+            account_names_json: Some(r#"{"123456789012": "inline"}"#.into()),
+            ..Config::default()
+        };
+        let names = AccountNames::from_config(&config).unwrap();
+        assert_eq!(names.name("123456789012").as_deref(), Some("inline"));
+        assert_eq!(names.name("111122223333").as_deref(), Some("dev"));
+        std::fs::remove_file(&path).unwrap();
+        let err = AccountNames::from_config(&config).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot read ACCOUNT_NAMES_FILE"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn rejects_what_is_not_an_id_to_name_object() {
         for bad in [
             r#"["prod"]"#,
