@@ -121,5 +121,86 @@ fn enrichment_benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(engine_benches, benches, enrichment_benches);
+/// Issue 16's two questions. (a) Does configuring the GeoIP databases slow the stateless path
+/// when no candidate rule reads an enrichment field? 1,000 failed StartExportTask records (the
+/// export rule is a candidate, evaluates, and does not match) through the detector, without and
+/// with the databases: enrichment is lazy, so the two must be equal. (b) What does one alert
+/// cost with the enrichment (user agent, ASN and City lookups on the alert's fields) against one
+/// without the databases?
+fn enrichment_cost_benches(c: &mut Criterion) {
+    use trailwatch::alert::Alert;
+    use trailwatch::ecs::{Enrichment, ViewOptions};
+    use trailwatch::sink::Discard;
+    use trailwatch::Detector;
+    let path = |k: &str| {
+        std::env::var_os(k)
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    let (Some(asn), Some(city)) = (path("GEOIP_ASN_DB"), path("GEOIP_CITY_DB")) else {
+        return eprintln!("enrichment cost: GEOIP_ASN_DB / GEOIP_CITY_DB unset, skipped");
+    };
+    let Ok(enrichment) = Enrichment::open(Some(&asn), Some(&city)) else {
+        return eprintln!("enrichment cost: GeoIP databases do not open, skipped");
+    };
+    let enrichment = std::sync::Arc::new(enrichment);
+    // A known address of the test databases (AS209, Milton, US) and a failed call.
+    let mut failed: serde_json::Value = serde_json::from_str(RECORD).unwrap_or_default();
+    failed["sourceIPAddress"] = serde_json::json!("216.160.83.56");
+    failed["errorCode"] = serde_json::json!("AccessDenied");
+    let object = format!(
+        "{{\"Records\":[{}]}}",
+        vec![failed.to_string(); 1000].join(",")
+    );
+    let plain = Detector::new(RuleSet::embedded());
+    let mut with_db = Detector::new(RuleSet::embedded());
+    with_db.enrichment = std::sync::Arc::clone(&enrichment);
+    let mut group = c.benchmark_group("stateless_no_enrichment_rule");
+    group.throughput(criterion::Throughput::Elements(1000));
+    for (name, detector) in [("without_databases", &plain), ("with_databases", &with_db)] {
+        group.bench_function(name, |b| {
+            let mut candidates = Vec::new();
+            b.iter(|| {
+                let mut sink = Discard::default();
+                let mut records = trailwatch::reader::open(black_box(object.as_bytes()));
+                while let Some(Ok(record)) = records.next_record() {
+                    let _ = detector.detect_record(&record, &mut candidates, &mut sink);
+                }
+                sink.alerts
+            })
+        });
+    }
+    group.finish();
+
+    let mut hit: serde_json::Value = serde_json::from_str(RECORD).unwrap_or_default();
+    hit["sourceIPAddress"] = serde_json::json!("216.160.83.56");
+    let Some(rule) = plain.rules.get("119c8877-8613-416d-a98a-96b6664ee73a") else {
+        return eprintln!("enrichment cost: the snapshot export rule is not compiled in");
+    };
+    let mut group = c.benchmark_group("alert");
+    group.bench_function("without_databases", |b| {
+        b.iter(|| {
+            let view = CloudTrailView::new(black_box(&hit));
+            Alert::new(&rule.rule, &view, &hit).fields().len()
+        })
+    });
+    group.bench_function("enriched", |b| {
+        b.iter(|| {
+            let view = CloudTrailView::with_enrichment(
+                black_box(&hit),
+                ViewOptions::default(),
+                &enrichment,
+            );
+            Alert::new(&rule.rule, &view, &hit).fields().len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    engine_benches,
+    benches,
+    enrichment_benches,
+    enrichment_cost_benches
+);
 criterion_main!(engine_benches);

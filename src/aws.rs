@@ -7,6 +7,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 
+use crate::accounts::{AccountDirectory, OrganizationsLister};
 use crate::detect::{Detector, DetectorError};
 use crate::handler::Handler;
 use crate::rules::RuleSet;
@@ -106,13 +107,24 @@ pub async fn handler(
         ),
         None => {}
     }
+    let directory = config.account_names_from_organizations.then(|| {
+        let lister = OrganizationsLister::new(aws_sdk_organizations::Client::new(&sdk));
+        Arc::new(AccountDirectory::new(
+            Box::new(lister),
+            detector.account_names.clone(),
+        ))
+    });
     let detector = Arc::new(detector);
-    Ok(Handler::new(
+    let handler = Handler::new(
         S3Source::new(aws_sdk_s3::Client::new(&sdk)),
         SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic),
         detector,
         config,
-    ))
+    );
+    Ok(match directory {
+        Some(d) => handler.with_account_directory(d),
+        None => handler,
+    })
 }
 
 /// `arn:PARTITION:sns:REGION:ACCOUNT:NAME` with every part present.

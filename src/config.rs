@@ -39,6 +39,13 @@ pub struct Config {
     pub extra_rules_dir: Option<String>,
     /// `STATE_TABLE`: the DynamoDB table of the stateful rules' state (`state::DynamoStore`).
     pub state_table: Option<String>,
+    /// `ACCOUNT_NAMES=organizations`: name alerts' accounts (`cloud.account.name`) from
+    /// Organizations `ListAccounts`, cached per container (off by default).
+    pub account_names_from_organizations: bool,
+    /// `ACCOUNT_NAMES_JSON`: a static mapping `{"123456789012": "prod-data", ...}`.
+    pub account_names_json: Option<String>,
+    /// `ACCOUNT_NAMES_FILE`: the same mapping in a JSON file.
+    pub account_names_file: Option<String>,
 }
 
 /// Default for [`Config::deadline_margin_seconds`]: time to scan and publish one more object.
@@ -60,6 +67,9 @@ impl Default for Config {
             geoip_city_db: None,
             extra_rules_dir: None,
             state_table: None,
+            account_names_from_organizations: false,
+            account_names_json: None,
+            account_names_file: None,
         }
     }
 }
@@ -112,8 +122,23 @@ impl Config {
             geoip_city_db: nonempty("GEOIP_CITY_DB").map(PathBuf::from),
             extra_rules_dir: nonempty("EXTRA_RULES_DIR"),
             state_table: nonempty("STATE_TABLE"),
+            account_names_json: nonempty("ACCOUNT_NAMES_JSON"),
+            account_names_file: nonempty("ACCOUNT_NAMES_FILE"),
             ..Config::default()
         };
+        if let Some(v) = nonempty("ACCOUNT_NAMES") {
+            config.account_names_from_organizations = match v.trim().to_ascii_lowercase().as_str() {
+                "organizations" => true,
+                "off" | "none" | "false" => false,
+                _ => {
+                    return Err(ConfigError {
+                        name: "ACCOUNT_NAMES",
+                        value: v,
+                        reason: "expected organizations or off",
+                    })
+                }
+            };
+        }
         if let Some(v) = nonempty("MAX_ALERTS_PER_RULE") {
             config.max_alerts_per_rule = v.trim().parse().map_err(|_| ConfigError {
                 name: "MAX_ALERTS_PER_RULE",
@@ -209,6 +234,26 @@ mod tests {
         assert!(e.to_string().contains("/nonexistent/asn.mmdb"), "{e}");
         let none = config(&[]).unwrap().open_enrichment().unwrap();
         assert!(!none.has_asn() && !none.has_city());
+    }
+
+    #[test]
+    fn account_names_are_off_unless_asked_for() {
+        assert!(!config(&[]).unwrap().account_names_from_organizations);
+        for (v, on) in [
+            ("organizations", true),
+            (" Organizations ", true),
+            ("off", false),
+        ] {
+            let c = config(&[("ACCOUNT_NAMES", v)]).unwrap();
+            assert_eq!(c.account_names_from_organizations, on, "{v}");
+        }
+        let e = config(&[("ACCOUNT_NAMES", "ldap")]).unwrap_err();
+        assert!(e.to_string().contains("ACCOUNT_NAMES=\"ldap\""), "{e}");
+        let c = config(&[("ACCOUNT_NAMES_JSON", r#"{"123456789012": "prod"}"#)]).unwrap();
+        assert_eq!(
+            c.account_names_json.as_deref(),
+            Some(r#"{"123456789012": "prod"}"#)
+        );
     }
 
     #[test]

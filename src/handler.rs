@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::accounts::AccountDirectory;
 use crate::config::Config;
 use crate::detect::{process_object, Detector, FloodControl, ObjectReport, Policy};
 use crate::sink::{Batcher, Publisher};
@@ -35,6 +36,8 @@ pub struct Handler<S, P> {
     publisher: Arc<P>,
     detector: Arc<Detector>,
     config: Config,
+    /// Refreshes the detector's account names (`ACCOUNT_NAMES=organizations`).
+    accounts: Option<Arc<AccountDirectory>>,
 }
 
 /// The result of one object.
@@ -66,7 +69,15 @@ impl<S: ObjectSource, P: Publisher + 'static> Handler<S, P> {
             publisher: Arc::new(publisher),
             detector,
             config,
+            accounts: None,
         }
+    }
+
+    /// Names alerts' accounts from `directory` (whose names must be the detector's
+    /// `account_names`), refreshed before each invocation's objects when due.
+    pub fn with_account_directory(mut self, directory: Arc<AccountDirectory>) -> Self {
+        self.accounts = Some(directory);
+        self
     }
 
     /// The configuration the handler runs with.
@@ -89,6 +100,10 @@ impl<S: ObjectSource, P: Publisher + 'static> Handler<S, P> {
         deadline: Option<Instant>,
     ) -> Result<Value, HandlerError> {
         let batch = trigger::parse(payload)?;
+        if let Some(directory) = &self.accounts {
+            // Never fails: a listing error is logged and the alerts go out with ids only.
+            directory.refresh_if_due().await;
+        }
         let margin = Duration::from_secs(self.config.deadline_margin_seconds);
         let mut outcomes = Vec::with_capacity(batch.objects.len());
         for object in &batch.objects {

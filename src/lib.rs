@@ -17,6 +17,7 @@
 //!   [`sink`] takes them as they are found (SNS batches, stdout, memory);
 //! - [`handler`] is the Lambda handler, [`aws`] builds it from the environment.
 
+pub mod accounts;
 pub mod alert;
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -208,6 +208,7 @@ struct Summary {
     actions: Distinct,
     providers: Distinct,
     accounts: Distinct,
+    account_names: Distinct,
     regions: Distinct,
     event_ids: Vec<String>,
     /// Digest of every suppressed alert id, in order: the summary's id depends on the whole set.
@@ -242,6 +243,7 @@ impl Summary {
             actions: Distinct::default(),
             providers: Distinct::default(),
             accounts: Distinct::default(),
+            account_names: Distinct::default(),
             regions: Distinct::default(),
             event_ids: Vec::new(),
             ids: sha1_smol::Sha1::new(),
@@ -266,6 +268,7 @@ impl Summary {
             (&mut self.actions, key::ACTION),
             (&mut self.providers, key::PROVIDER),
             (&mut self.accounts, key::ACCOUNT),
+            (&mut self.account_names, key::ACCOUNT_NAME),
             (&mut self.regions, key::REGION),
         ] {
             if let Some(v) = alert.get_str(k) {
@@ -333,6 +336,7 @@ impl Summary {
         for (set, k) in [
             (&self.providers, key::PROVIDER),
             (&self.accounts, key::ACCOUNT),
+            (&self.account_names, key::ACCOUNT_NAME),
             (&self.regions, key::REGION),
         ] {
             if let Some(v) = set.one_or_list() {

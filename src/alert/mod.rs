@@ -10,6 +10,7 @@
 //! function, topic, trail or trail bucket ([`SelfNames`]).
 
 mod chars;
+mod context;
 mod date;
 mod fields;
 mod flood;

@@ -39,10 +39,21 @@ pub mod key {
     pub const EVENT_ID: &str = "event.id";
     pub const OUTCOME: &str = "event.outcome";
     pub const ACCOUNT: &str = "cloud.account.id";
+    /// The account's name ([`crate::accounts`]): Organizations or a static mapping.
+    pub const ACCOUNT_NAME: &str = "cloud.account.name";
     pub const REGION: &str = "cloud.region";
     pub const SOURCE_ADDRESS: &str = "source.address";
     pub const SOURCE_IP: &str = "source.ip";
     pub const USER_AGENT: &str = "user_agent.original";
+    /// Enrichment (the user_agent and geoip processors of Elastic's pipeline).
+    pub const UA_NAME: &str = "user_agent.name";
+    pub const UA_VERSION: &str = "user_agent.version";
+    pub const UA_OS_FULL: &str = "user_agent.os.full";
+    pub const AS_NUMBER: &str = "source.as.number";
+    pub const AS_ORGANIZATION: &str = "source.as.organization.name";
+    pub const GEO_COUNTRY_ISO: &str = "source.geo.country_iso_code";
+    pub const GEO_COUNTRY_NAME: &str = "source.geo.country_name";
+    pub const GEO_CITY: &str = "source.geo.city_name";
     pub const USER_NAME: &str = "user.name";
     pub const IDENTITY_ARN: &str = "aws.cloudtrail.user_identity.arn";
     pub const IDENTITY_TYPE: &str = "aws.cloudtrail.user_identity.type";

@@ -1,6 +1,7 @@
 //! Detection: one record's path from raw bytes to alerts ([`Detector::detect_record`]), one
 //! object's path from bytes to a report ([`process_object`]), and the per-object publishing
 //! policy ([`FloodControl`]).
+use crate::accounts::AccountNames;
 use crate::alert::{mark_self_target, Alert, Date, SelfNames};
 use crate::config::Config;
 use crate::ecs::{CloudTrailView, Enrichment, ViewOptions};
@@ -67,6 +68,8 @@ pub enum DetectorError {
     },
     #[error(transparent)]
     GeoIp(crate::ecs::GeoIpError),
+    #[error(transparent)]
+    AccountNames(#[from] crate::accounts::AccountNamesError),
     #[error("exceptions: [[suppress]]: {0}")]
     Suppress(String),
     #[error("cannot read EXCEPTIONS_FILE {path}: {source}")]
@@ -91,6 +94,9 @@ pub struct Detector {
     pub suppressions: UserSuppressions,
     /// GeoIP databases for `source.as.*` / `source.geo.*` (opened once, shared).
     pub enrichment: std::sync::Arc<Enrichment>,
+    /// Names given to alerts' accounts (`cloud.account.name`); shared with the
+    /// [`crate::accounts::AccountDirectory`] that refreshes them.
+    pub account_names: AccountNames,
     /// The state of the stateful rules (new_terms, threshold) and of alert suppression: in
     /// memory for this process unless a persistent store is given ([`Detector::with_state`]).
     pub state: std::sync::Arc<Stateful<Box<dyn StateStore>>>,
@@ -121,6 +127,7 @@ impl Detector {
             self_names: SelfNames::default(),
             suppressions: UserSuppressions::default(),
             enrichment: std::sync::Arc::default(),
+            account_names: AccountNames::default(),
             state: std::sync::Arc::new(Stateful::new(Box::new(MemoryStore::default()))),
         }
     }
@@ -160,6 +167,7 @@ impl Detector {
             suppressions,
             exceptions,
             self_names: SelfNames::from_config(config),
+            account_names: AccountNames::from_config(config)?,
             enrichment: std::sync::Arc::new(
                 config.open_enrichment().map_err(DetectorError::GeoIp)?,
             ),
@@ -239,6 +247,7 @@ impl Detector {
                     let mut alert = Alert::new(&rule.rule, event, record);
                     hit.apply_to(&mut alert);
                     mark_self_target(&mut alert, &self.self_names);
+                    self.account_names.apply(&mut alert);
                     verdict.alerts += 1;
                     sink.send(alert).map_err(DetectError::Sink)?;
                 }
@@ -247,6 +256,7 @@ impl Detector {
             verdict.alerts += 1;
             let mut alert = Alert::new(&rule.rule, event, record);
             mark_self_target(&mut alert, &self.self_names);
+            self.account_names.apply(&mut alert);
             sink.send(alert).map_err(DetectError::Sink)?;
         }
         Ok(Verdict::Evaluated(verdict))

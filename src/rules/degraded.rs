@@ -1,6 +1,11 @@
 //! Which rules read enrichment fields this process cannot produce: `trailwatch rules list` shows
 //! them as `active (degraded: ...)`, so a rule that cannot match as in Elastic is never silently
 //! taken for a working one.
+//!
+//! A degraded rule still runs. The fields it cannot have are absent, as in Elasticsearch when
+//! the pipeline did not add them: a clause on them is false (so `not` of it is true), and a
+//! `new_terms` event missing one of its terms' fields has no term (neither learnt nor alerted on).
+//! It is never given a guessed value.
 
 use super::CompiledRule;
 use crate::ecs::{user_agent_available, Enrichment};

@@ -110,8 +110,6 @@ pub enum SkipReason {
     Query,
     /// `[rule.new_terms]`, `[rule.threshold]` or `[rule.alert_suppression]` is missing or invalid.
     StatefulParameters,
-    /// A stateful rule on a field the ECS view does not have yet (`source.as.*`, ...).
-    Enrichment,
 }
 
 /// A rule file that is not evaluated, and why.
@@ -417,14 +415,6 @@ fn compile_rule(rule: Rule, maturity: Option<&str>) -> Result<Compiled, Skip> {
             return skip(rule, SkipReason::StatefulParameters, reason);
         }
     };
-    if stateful.as_ref().is_some_and(|s| s.kind.is_some()) {
-        if let Some(field) = super::stateful::pending_enrichment(&rule) {
-            let reason = format!(
-                "stateful rule on {field}*: needs enrichment the ECS view does not provide yet"
-            );
-            return skip(rule, SkipReason::Enrichment, reason);
-        }
-    }
     let Some(query) = rule.query.as_deref() else {
         return skip(rule, SkipReason::NoQuery, "rule has no query".into());
     };

@@ -46,27 +46,6 @@ pub struct Suppression {
     pub missing: MissingFields,
 }
 
-/// Fields that come from enrichment the ECS view does not have yet (IP → AS and geo, user-agent
-/// parsing). A stateful rule whose query or terms name one is skipped: it would be listed as
-/// active while it can never see a term. Remove a prefix here when the view gains the field.
-pub const PENDING_ENRICHMENT: &[&str] = &["source.as.", "source.geo.", "user_agent.name"];
-
-/// The first pending-enrichment field `rule` (a stateful rule) depends on, if any.
-pub fn pending_enrichment(rule: &Rule) -> Option<&'static str> {
-    let mut texts: Vec<&str> = rule.query.iter().map(String::as_str).collect();
-    if let Some(nt) = &rule.new_terms {
-        texts.extend(nt.value.iter().map(String::as_str));
-    }
-    if let Some(th) = &rule.threshold {
-        texts.extend(th.field.iter().map(String::as_str));
-        texts.extend(th.cardinality.iter().map(|c| c.field.as_str()));
-    }
-    PENDING_ENRICHMENT
-        .iter()
-        .copied()
-        .find(|f| texts.iter().any(|t| t.contains(f)))
-}
-
 /// Elastic's default rule interval and look-back (`interval = "5m"`, `from = "now-6m"`).
 const DEFAULT_INTERVAL_MS: i64 = 5 * 60_000;
 const DEFAULT_FROM_MS: i64 = 6 * 60_000;

@@ -9,6 +9,7 @@ mod common;
 mod robust;
 
 mod cli_parity;
+mod e2e_account_names;
 mod e2e_lambda;
 mod e2e_triggers;
 mod faults_moto;

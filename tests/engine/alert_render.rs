@@ -5,8 +5,11 @@
 //! `UPDATE_GOLDEN=1 cargo test --test alert_render` rewrites the golden files.
 #[path = "alert_render/ecs_doc.rs"]
 mod ecs_doc;
+#[path = "alert_render/enriched.rs"]
+mod enriched;
 #[path = "alert_render/hostile.rs"]
 mod hostile;
+use crate::mmdb;
 
 use std::path::{Path, PathBuf};
 

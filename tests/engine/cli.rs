@@ -5,11 +5,23 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::mmdb;
+
 fn trailwatch(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailwatch"));
     cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd.env_remove("EXCEPTIONS_FILE")
         .env_remove("EXCEPTIONS_TOML");
+    // Enrichment and account names only where a test asks for them.
+    for var in [
+        "GEOIP_ASN_DB",
+        "GEOIP_CITY_DB",
+        "ACCOUNT_NAMES",
+        "ACCOUNT_NAMES_JSON",
+        "ACCOUNT_NAMES_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -199,6 +211,72 @@ fn rules_list_ndjson_has_one_object_per_rule_file() {
     assert_eq!(
         trailwatch(&["rules", "show", "nope"], &[]).status.code(),
         Some(2)
+    );
+}
+
+#[test]
+fn scan_names_the_account_from_account_names_json_in_text_and_json() {
+    let names = &[("ACCOUNT_NAMES_JSON", r#"{"123456789012": "demo-prod"}"#)];
+    let text = trailwatch(&["scan", "--format", "text", "events/cloudtrail"], names);
+    assert!(
+        text.status.success(),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    let out = stdout(&text);
+    assert!(
+        out.contains("Where:      account 123456789012 (demo-prod), region us-east-1"),
+        "{out}"
+    );
+    assert!(out.contains(" in demo-prod/us-east-1\n"), "{out}");
+    let json = trailwatch(&["scan", "--format", "ndjson", "events/cloudtrail"], names);
+    let alerts = ndjson(&json);
+    // The seed hits and the building blocks, every one in the named account.
+    assert!(alerts.len() >= demo_seed_hits());
+    assert!(alerts
+        .iter()
+        .all(|a| a["cloud.account.name"] == "demo-prod"));
+    // Without the mapping: ids only, as before.
+    let plain = ndjson(&trailwatch(
+        &["scan", "--format", "ndjson", "events/cloudtrail"],
+        &[],
+    ));
+    assert!(plain.iter().all(|a| a.get("cloud.account.name").is_none()));
+    // A malformed mapping is a configuration error, not names silently missing.
+    let bad = trailwatch(
+        &["scan", "events/cloudtrail"],
+        &[("ACCOUNT_NAMES_JSON", r#"{"prod": "123456789012"}"#)],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ACCOUNT_NAMES_JSON"));
+}
+
+#[test]
+fn the_vpn_asn_rule_is_degraded_without_an_asn_database_and_active_with_one() {
+    let status = |env: &[(&str, &str)]| {
+        let out = trailwatch(&["rules", "list", "--format", "ndjson"], env);
+        assert!(out.status.success());
+        ndjson(&out)
+            .into_iter()
+            .find(|r| r["rule_id"] == "e3c7a891-4b2d-4e8c-a1f0-9d8e7c6b5a4d")
+            .map(|r| (r["status"].clone(), r["degraded"].clone()))
+            .expect("the VPN-ASN rule is listed")
+    };
+    assert_eq!(status(&[]), (Value::from("active"), Value::from(true)));
+    let db = mmdb::test_asn_database();
+    assert_eq!(
+        status(&[("GEOIP_ASN_DB", db.to_str().expect("utf-8 path"))]),
+        (Value::from("active"), Value::from(false))
+    );
+    // The text listing says what is missing.
+    let text = stdout(&trailwatch(&["rules", "list"], &[]));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("e3c7a891-4b2d-4e8c-a1f0-9d8e7c6b5a4d"))
+        .expect("listed");
+    assert!(
+        line.ends_with("[active (degraded: needs GEOIP_ASN_DB)]"),
+        "{line}"
     );
 }
 

@@ -3,6 +3,8 @@
 //! so the library and its dependencies are linked once. Reads only the project's own fixtures.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
+#[path = "../common/mmdb.rs"]
+mod mmdb;
 #[path = "../robust/mod.rs"]
 mod robust;
 
@@ -17,3 +19,4 @@ mod injection;
 mod rds_coverage;
 mod rule_fixtures;
 mod self_defence;
+mod vpn_asn_rule;

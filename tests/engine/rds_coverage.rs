@@ -11,7 +11,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use trailwatch::alert::Alert;
 use trailwatch::detect::{FloodControl, Policy};
+use trailwatch::ecs::user_agent_available;
 use trailwatch::rules::RuleOrigin;
 use trailwatch::sink::{AlertSink, Collector};
 use trailwatch::{Config, Detector, RuleSet};
@@ -316,13 +318,17 @@ fn load(rule: &str, file: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The rule_ids of the alerts the default build publishes for one record.
-fn published_rule_ids(detector: &Detector, record: &serde_json::Value) -> BTreeSet<String> {
+/// The alerts the default build publishes for one record.
+fn published(detector: &Detector, record: &serde_json::Value) -> Vec<Alert> {
     let mut sink = FloodControl::new(Policy::publishing(&Config::default()), Collector::default());
     detector.detect_value(record, &mut sink).expect("detect");
     sink.end_object().expect("end");
-    sink.into_inner()
-        .alerts
+    sink.into_inner().alerts
+}
+
+/// The rule_ids of the alerts the default build publishes for one record.
+fn published_rule_ids(detector: &Detector, record: &serde_json::Value) -> BTreeSet<String> {
+    published(detector, record)
         .iter()
         .map(|a| a.rule_id().to_owned())
         .collect()
@@ -355,8 +361,21 @@ fn run(table: &[Technique]) -> Result<(usize, Vec<String>), String> {
         };
         let mut ok = !technique.attacks.is_empty() && !technique.twins.is_empty();
         for file in technique.attacks {
-            let ids = published_rule_ids(&detector, &load(technique.rule, file)?);
-            if !ids.contains(rule_id) {
+            let alerts = published(&detector, &load(technique.rule, file)?);
+            let ids: BTreeSet<&str> = alerts.iter().map(Alert::rule_id).collect();
+            // The responder's "which tool?": the parsed user agent is on the alert (issue 16).
+            let agent_named = alerts
+                .iter()
+                .filter(|a| a.rule_id() == rule_id)
+                .all(|a| a.get_str("user_agent.name").is_some_and(|n| !n.is_empty()));
+            if user_agent_available() && !agent_named {
+                ok = false;
+                failures.push(format!(
+                    "{}: attack {}/{file}: alert without user_agent.name",
+                    technique.name, technique.rule
+                ));
+            }
+            if !ids.contains(rule_id.as_str()) {
                 ok = false;
                 failures.push(format!(
                     "{}: attack {}/{file} raised no published alert from its rule (published: {ids:?})",
@@ -382,6 +401,11 @@ fn run(table: &[Technique]) -> Result<(usize, Vec<String>), String> {
 
 #[test]
 fn the_default_build_detects_all_28_rds_techniques_and_no_benign_twin() -> Result<(), String> {
+    // CI builds with uap-core's regexes; without them alerts cannot carry user_agent.name.
+    assert!(
+        user_agent_available() || std::env::var_os("CI").is_none(),
+        "CI must build with uap-core's regexes.yaml (UAP_REGEXES)"
+    );
     let names: BTreeSet<&str> = TECHNIQUES.iter().map(|t| t.name).collect();
     assert_eq!(names.len(), 28, "the table lists 28 distinct techniques");
     let (detected, failures) = run(TECHNIQUES)?;

@@ -7,6 +7,7 @@
 //! whole channel or plant a disguised link.
 use serde_json::{json, Map, Value as Json};
 
+use crate::alert::context;
 use crate::alert::fields::{flatten_for_display, scalar_text};
 use crate::alert::links;
 use crate::alert::model::{key, uuid_v5, Alert};
@@ -79,15 +80,33 @@ pub fn chatbot(alert: &Alert) -> Json {
             }
         }
     }
-    let place: Vec<String> = [code(key::ACCOUNT), code(key::REGION)]
-        .into_iter()
-        .flatten()
-        .collect();
+    let account = code(key::ACCOUNT).map(|id| match context::account_name(alert) {
+        Some(name) => format!(
+            "{id} ({})",
+            slack_code(&truncate_chars(name, MAX_VALUE_CHARS))
+        ),
+        None => id,
+    });
+    let place: Vec<String> = [account, code(key::REGION)].into_iter().flatten().collect();
     if !place.is_empty() {
         d.push(format!("*Where* {}", place.join(" / ")));
     }
     if let Some(from) = code(key::SOURCE_ADDRESS).or_else(|| code(key::SOURCE_IP)) {
         d.push(format!("*From* {from}"));
+    }
+    // What the enrichment knows of the source and the client (absent without it).
+    let enriched = [
+        ("Network", context::network(alert)),
+        ("Location", context::location(alert)),
+        ("Client", context::client(alert)),
+    ];
+    for (label, value) in enriched {
+        if let Some(v) = value {
+            d.push(format!(
+                "*{label}* {}",
+                slack_code(&truncate_chars(&v, MAX_VALUE_CHARS))
+            ));
+        }
     }
     if let Some(ua) = code(key::USER_AGENT) {
         d.push(format!("*User agent* {ua}"));
@@ -270,10 +289,13 @@ fn additional_context(alert: &Alert) -> Map<String, Json> {
         ("severity", key::SEVERITY),
         ("risk_score", key::RISK_SCORE),
         ("account_id", key::ACCOUNT),
+        ("account_name", key::ACCOUNT_NAME),
         ("region", key::REGION),
         ("action", key::ACTION),
         ("actor_arn", key::IDENTITY_ARN),
         ("source", key::SOURCE_ADDRESS),
+        ("source_as", key::AS_NUMBER),
+        ("source_country", key::GEO_COUNTRY_ISO),
         ("event_id", key::EVENT_ID),
         ("suppressed_count", key::SUPPRESSION_COUNT),
     ];
@@ -287,6 +309,10 @@ fn additional_context(alert: &Alert) -> Map<String, Json> {
                 ))),
             );
         }
+    }
+    if let Some(client) = context::client(alert) {
+        let client = slack_plain(&truncate_chars(&client, MAX_VALUE_CHARS));
+        m.insert("client".into(), Json::String(client));
     }
     m
 }

@@ -22,7 +22,8 @@ pub struct SnsMessage {
     /// subscriber never depends on SNS's fallback), `email` = the text body, `https` = the
     /// Chatbot custom notification. The size limit counts every copy.
     pub message: String,
-    /// `severity`, `rule_id`, `rule_name`, `account_id`, `region`, `action` (empty ones left out,
+    /// `severity`, `rule_id`, `rule_name`, `account_id`, `account_name` (when known), `region`,
+    /// `action` (empty ones left out,
     /// as SNS rejects empty attribute values).
     pub attributes: Vec<(String, String)>,
 }
@@ -227,6 +228,7 @@ fn build(alert: &Alert) -> SnsMessage {
         ("rule_id", Some(alert.rule_id())),
         ("rule_name", Some(alert.rule_name())),
         ("account_id", alert.get_str(key::ACCOUNT)),
+        ("account_name", alert.get_str(key::ACCOUNT_NAME)),
         ("region", alert.get_str(key::REGION)),
         ("action", alert.get_str(key::ACTION)),
     ]

@@ -3,6 +3,7 @@
 use serde_json::Value as Json;
 
 use super::markdown;
+use crate::alert::context;
 use crate::alert::fields::flatten_for_display;
 use crate::alert::links;
 use crate::alert::model::{key, Alert};
@@ -35,6 +36,11 @@ pub fn subject(alert: &Alert) -> String {
     }
     if let (Some(account), Some(region)) = (alert.get_str(key::ACCOUNT), alert.get_str(key::REGION))
     {
+        // The account's name, when known, says more at a glance than its id (which the body has).
+        let account = match context::account_name(alert) {
+            Some(name) => truncate_chars(name, 32),
+            None => account.to_owned(),
+        };
         s.push_str(&format!(" in {account}/{region}"));
     }
     // Line breaks and other hazards become spaces here: a subject has no room for escapes.
@@ -126,7 +132,11 @@ pub fn body(alert: &Alert) -> String {
             details.extend(v(key::TIMESTAMP).map(|t| ("When", t)));
         }
     }
-    let where_ = match (v(key::ACCOUNT), v(key::REGION)) {
+    let account = v(key::ACCOUNT).map(|id| match context::account_name(alert) {
+        Some(name) => format!("{id} ({})", single_line(name)),
+        None => id,
+    });
+    let where_ = match (account, v(key::REGION)) {
         (Some(a), Some(r)) => format!("account {a}, region {r}"),
         (Some(a), None) => format!("account {a}"),
         (None, Some(r)) => format!("region {r}"),
@@ -138,6 +148,10 @@ pub fn body(alert: &Alert) -> String {
             .or_else(|| v(key::SOURCE_IP))
             .map(|s| ("From", s)),
     );
+    // What the enrichment knows of the source and the client (absent without it).
+    details.extend(context::network(alert).map(|s| ("Network", single_line(&s))));
+    details.extend(context::location(alert).map(|s| ("Location", single_line(&s))));
+    details.extend(context::client(alert).map(|s| ("Client", single_line(&s))));
     details.extend(v(key::USER_AGENT).map(|s| ("User agent", s)));
     if let Some(code) = v(key::ERROR_CODE) {
         let msg = v(key::ERROR_MESSAGE)

@@ -75,6 +75,7 @@ pub fn run(args: ScanArgs, bar: ProgressBar) -> anyhow::Result<ExitCode> {
         None => Box::new(trailwatch::state::RedbStore::temporary()?),
     };
     let detector = Detector::from_config(rules, &config)?.with_state(store);
+    list_account_names(&config, &detector)?;
     // Stateful rules see objects in input (key) order, so results do not depend on the number
     // of cores: one object at a time then, decompressing on a second core.
     let in_order =
@@ -258,6 +259,32 @@ fn scan_parallel<T: Sync>(items: &[T], in_order: bool, scan_one: impl Fn(usize, 
             });
         }
     });
+}
+
+/// `ACCOUNT_NAMES=organizations`: the accounts are listed once for the run, as the function
+/// does per container (a failure is one warning line; alerts then carry the id alone).
+#[cfg(feature = "aws")]
+fn list_account_names(config: &Config, detector: &Detector) -> anyhow::Result<()> {
+    use trailwatch::accounts::{AccountDirectory, OrganizationsLister};
+    if !config.account_names_from_organizations {
+        return Ok(());
+    }
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let sdk = trailwatch::aws::sdk_config().await;
+        let lister = OrganizationsLister::new(aws_sdk_organizations::Client::new(&sdk));
+        AccountDirectory::new(Box::new(lister), detector.account_names.clone())
+            .refresh_if_due()
+            .await;
+    });
+    Ok(())
+}
+
+#[cfg(not(feature = "aws"))]
+fn list_account_names(config: &Config, _: &Detector) -> anyhow::Result<()> {
+    if config.account_names_from_organizations {
+        anyhow::bail!("ACCOUNT_NAMES=organizations: this build has no AWS support (built without the `aws` feature)");
+    }
+    Ok(())
 }
 
 #[cfg(feature = "aws")]
