@@ -76,6 +76,9 @@ const MAX_CACHE: usize = 200_000;
 struct TermData {
     /// The event that made the term new.
     by: String,
+    /// Made new by `state learn`: no alert was raised, so reprocessing `by` raises none either.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    learned: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -231,7 +234,7 @@ impl<S: StateStore> Stateful<S> {
         event_id: &str,
         out: &mut impl FnMut(StatefulHit),
     ) -> Result<(), StateError> {
-        let hits = self.detect(rule, event, time_ms, event_id)?;
+        let hits = self.detect(rule, event, time_ms, event_id, false)?;
         let rule_id = rule.rule.rule_id.as_str();
         match self.suppression_of(rule) {
             None => hits.into_iter().for_each(&mut *out),
@@ -248,7 +251,12 @@ impl<S: StateStore> Stateful<S> {
 
     /// Fills the state from a historical event (`trailwatch state learn`): terms become seen and
     /// threshold groups count, as [`Stateful::evaluate`] would, but no suppression window opens
-    /// and nothing is raised. Returns how many alerts the event would have raised.
+    /// and nothing is raised. Returns how many alerts the event would have raised (0 for a rule
+    /// that is neither new_terms nor threshold: there is nothing to learn for it).
+    ///
+    /// What learning makes new is marked learned: scanning the same history afterwards raises
+    /// nothing for it (a live first sight would be replayed with its alert, a learned one has
+    /// none to replay).
     pub fn learn(
         &self,
         rule: &CompiledRule,
@@ -256,7 +264,15 @@ impl<S: StateStore> Stateful<S> {
         time_ms: i64,
         event_id: &str,
     ) -> Result<usize, StateError> {
-        Ok(self.detect(rule, event, time_ms, event_id)?.len())
+        if rule
+            .stateful
+            .as_ref()
+            .and_then(|s| s.kind.as_ref())
+            .is_none()
+        {
+            return Ok(0);
+        }
+        Ok(self.detect(rule, event, time_ms, event_id, true)?.len())
     }
 
     /// The new-terms or threshold hits of a match (a plain rule: the match itself), before
@@ -267,6 +283,7 @@ impl<S: StateStore> Stateful<S> {
         event: &dyn Document,
         time_ms: i64,
         event_id: &str,
+        learning: bool,
     ) -> Result<Vec<StatefulHit>, StateError> {
         let rule_id = rule.rule.rule_id.as_str();
         let mut hits = Vec::new();
@@ -277,7 +294,7 @@ impl<S: StateStore> Stateful<S> {
                 *history_ms,
                 event,
                 time_ms,
-                event_id,
+                (event_id, learning),
                 &mut hits,
             )?,
             Some(StatefulKind::Threshold {
@@ -292,7 +309,14 @@ impl<S: StateStore> Stateful<S> {
                     cardinality: cardinality.as_ref(),
                     window_ms: *window_ms,
                 };
-                self.threshold(rule_id, &spec, event, time_ms, event_id, &mut hits)?
+                self.threshold(
+                    rule_id,
+                    &spec,
+                    event,
+                    time_ms,
+                    (event_id, learning),
+                    &mut hits,
+                )?
             }
             None => hits.push(StatefulHit {
                 id_seed: format!("{rule_id}\n{event_id}"),
@@ -384,7 +408,7 @@ impl<S: StateStore> Stateful<S> {
         history_ms: i64,
         event: &dyn Document,
         t: i64,
-        event_id: &str,
+        (event_id, learning): (&str, bool),
         hits: &mut Vec<StatefulHit>,
     ) -> Result<(), StateError> {
         let terms = combinations(event, fields);
@@ -398,6 +422,7 @@ impl<S: StateStore> Stateful<S> {
         self.prefetch(&keys)?;
         let new_data = serde_json::to_string(&TermData {
             by: event_id.to_owned(),
+            learned: learning,
         })
         .map_err(|e| corrupt(rule_id, e))?;
         for (term, key) in terms.into_iter().zip(keys) {
@@ -416,8 +441,9 @@ impl<S: StateStore> Stateful<S> {
                 };
                 let data: TermData = serde_json::from_str(&c.data).map_err(|e| corrupt(&key, e))?;
                 if data.by == event_id {
-                    // The event that made the term new, processed again: same alert.
-                    return Ok(Step::Done(true));
+                    // The event that made the term new, processed again: same alert (none when
+                    // it was learned).
+                    return Ok(Step::Done(!data.learned || learning));
                 }
                 if c.last_seen_ms >= t.saturating_sub(history_ms) {
                     return Ok(Step::Done(false));

@@ -29,6 +29,9 @@ pub(super) struct ThresholdData {
 #[derive(Serialize, Deserialize, Clone)]
 struct Closed {
     by: String,
+    /// Closed by `state learn`: no alert was raised, so reprocessing `by` raises none either.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    learned: bool,
     ids: Vec<u64>,
     seed: String,
     fields: Vec<(String, Json)>,
@@ -41,7 +44,7 @@ impl<S: StateStore> Stateful<S> {
         spec: &ThresholdParams<'_>,
         event: &dyn Document,
         t: i64,
-        event_id: &str,
+        (event_id, learning): (&str, bool),
         hits: &mut Vec<StatefulHit>,
     ) -> Result<(), StateError> {
         let groups = combinations(event, spec.fields);
@@ -70,6 +73,9 @@ impl<S: StateStore> Stateful<S> {
                     None => ThresholdData::default(),
                 };
                 if let Some(closed) = &data.closed {
+                    if closed.by == event_id && closed.learned && !learning {
+                        return Ok(Step::Done(None));
+                    }
                     if closed.by == event_id {
                         // The event that closed the window, processed again: same alert.
                         return Ok(Step::Done(Some(StatefulHit {
@@ -128,6 +134,7 @@ impl<S: StateStore> Stateful<S> {
                         .collect();
                     data.closed = Some(Closed {
                         by: event_id.to_owned(),
+                        learned: learning,
                         ids,
                         seed: seed.clone(),
                         fields: fields.clone(),

@@ -10,6 +10,7 @@ mod output;
 mod progress;
 mod rules_cmd;
 mod scan_cmd;
+mod state_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: rules_cmd::RulesCommand,
     },
+    /// The stateful rules' state: learn it from history before going live.
+    State {
+        #[command(subcommand)]
+        command: state_cmd::StateCommand,
+    },
     /// Run the Lambda handler in-process on a Lambda payload, with real AWS clients
     /// (honouring AWS_ENDPOINT_URL and the function's environment variables).
     #[cfg(feature = "aws")]
@@ -79,6 +85,7 @@ fn main() -> ExitCode {
             file,
         } => matching::run(&query, language, &file),
         Command::Rules { command } => rules_cmd::run(command),
+        Command::State { command } => state_cmd::run(command, bar.clone()),
         #[cfg(feature = "aws")]
         Command::Invoke { event } => invoke(&event),
     };
