@@ -6,10 +6,12 @@
 //!   event with that term, `data` names the event that made it new (`by`), so that reprocessing
 //!   exactly that event raises the same alert again.
 //! - `th|<rule_id>|<group>`: a threshold group's counted events within the look-back since its
-//!   last alert (`ev`: time, event hash, cardinality value hash), and the last alert (`closed`:
-//!   the closing event, the hashes of the events it counted, its fields) for replays.
+//!   last alert (`ev`: time, event hash, cardinality value hash), and the last alerts (`closed`,
+//!   then `past`, bounded: the closing event, the hashes of the events it counted, its fields)
+//!   for replays (`threshold.rs`).
 //! - `su|<rule_id>|<group>`: a suppression window (`start`, `end`, `count`), the alert that
-//!   opened it (`by`) and the hashes of the alerts it suppressed.
+//!   opened it (`by`), the hashes of the alerts it suppressed, and the earlier windows (`past`,
+//!   bounded) for replays (`suppress_window.rs`).
 //!
 //! Every change is a compare-and-set on the entry's version, retried on conflict: concurrent
 //! invocations agree on who saw a term first, and counts are not lost.
@@ -17,11 +19,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use super::{Entry, StateError, StateStore, UserSuppressions};
 use crate::engine::{Document, Value};
-use crate::rules::stateful::{MissingFields, StatefulKind, Suppression};
+use crate::rules::stateful::{StatefulKind, Suppression};
 use crate::rules::CompiledRule;
 
 /// An alert the evaluator raises.
@@ -65,8 +67,6 @@ pub(super) const REPLAY_MS: i64 = 14 * 86_400_000;
 const ATTEMPTS: u32 = 16;
 /// Counted events kept per threshold group (an entry must stay well under DynamoDB's 400 KB).
 pub(super) const MAX_COUNTED: usize = 4_000;
-/// Suppressed alert hashes kept per window (replays of them are not counted twice).
-const MAX_SUPPRESSED_IDS: usize = 1_000;
 /// Keys longer than this hash their values (DynamoDB's partition key limit is 2048 bytes).
 const MAX_KEY: usize = 1_024;
 /// Entries cached per warm container before the cache starts again.
@@ -79,16 +79,6 @@ struct TermData {
     /// Made new by `state learn`: no alert was raised, so reprocessing `by` raises none either.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     learned: bool,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SuppressData {
-    start: i64,
-    end: i64,
-    count: u64,
-    by: String,
-    #[serde(default)]
-    ids: Vec<u64>,
 }
 
 /// Evaluates stateful rules over a [`StateStore`], caching what it knows per warm container.
@@ -486,96 +476,5 @@ impl<S: StateStore> Stateful<S> {
             }
         }
         Ok(())
-    }
-
-    /// Passes `hit` through the rule's suppression: `Some` to raise it, `None` when suppressed.
-    fn suppress(
-        &self,
-        rule_id: &str,
-        s: &Suppression,
-        event: &dyn Document,
-        t: i64,
-        mut hit: StatefulHit,
-    ) -> Result<Option<StatefulHit>, StateError> {
-        let mut group = Vec::with_capacity(s.group_by.len());
-        let mut missing = false;
-        for f in &s.group_by {
-            let vals = values(event, f);
-            missing |= vals.is_empty();
-            group.push(match vals.len() {
-                0 => Json::Null,
-                1 => vals.into_iter().next().unwrap_or(Json::Null),
-                _ => Json::Array(vals),
-            });
-        }
-        if missing && s.missing == MissingFields::DoNotSuppress {
-            return Ok(Some(hit));
-        }
-        let key = key("su", rule_id, &Json::Array(group.clone()));
-        let seed_hash = hash64(&hit.id_seed);
-        let expires = t.saturating_add(s.duration_ms.max(REPLAY_MS));
-        let seed = hit.id_seed.clone();
-        let start = self.update(&key, |current| {
-            let old: Option<SuppressData> = match current {
-                Some(c) => Some(serde_json::from_str(&c.data).map_err(|e| corrupt(&key, e))?),
-                None => None,
-            };
-            let version = current.map_or(1, |c| c.version + 1);
-            let data = match old {
-                Some(d) if d.by == seed => return Ok(Step::Done(Some(d.start))),
-                Some(d) if d.ids.contains(&seed_hash) => return Ok(Step::Done(None)),
-                Some(mut d) if t < d.start.saturating_add(s.duration_ms) => {
-                    d.count += 1;
-                    d.end = d.end.max(t);
-                    if d.ids.len() < MAX_SUPPRESSED_IDS {
-                        d.ids.push(seed_hash);
-                    }
-                    let entry = Entry {
-                        version,
-                        last_seen_ms: d.end,
-                        expires_ms: current.map_or(expires, |c| c.expires_ms),
-                        data: serde_json::to_string(&d).map_err(|e| corrupt(&key, e))?,
-                    };
-                    return Ok(Step::Write(entry, None));
-                }
-                _ => SuppressData {
-                    start: t,
-                    end: t,
-                    count: 0,
-                    by: seed.clone(),
-                    ids: Vec::new(),
-                },
-            };
-            let entry = Entry {
-                version,
-                last_seen_ms: t,
-                expires_ms: expires,
-                data: serde_json::to_string(&data).map_err(|e| corrupt(&key, e))?,
-            };
-            Ok(Step::Write(entry, Some(t)))
-        })?;
-        let Some(start) = start else {
-            tracing::debug!(rule_id, "alert suppressed");
-            return Ok(None);
-        };
-        let terms: Vec<Json> = s
-            .group_by
-            .iter()
-            .zip(group)
-            .map(|(f, v)| json!({"field": f, "value": v}))
-            .collect();
-        hit.fields
-            .push((field::SUPPRESSION_TERMS.to_owned(), Json::Array(terms)));
-        hit.fields
-            .push((field::SUPPRESSION_COUNT.to_owned(), json!(0)));
-        hit.fields.push((
-            field::SUPPRESSION_START.to_owned(),
-            json!(super::format_ms(start)),
-        ));
-        hit.fields.push((
-            field::SUPPRESSION_END.to_owned(),
-            json!(super::format_ms(start)),
-        ));
-        Ok(Some(hit))
     }
 }
