@@ -571,3 +571,43 @@ fn replaying_an_object_replays_every_window_it_closed_or_opened_not_only_the_las
         assert_eq!(pass(&Stateful::new(&store)), first);
     }
 }
+
+#[test]
+fn what_learning_made_new_is_not_replayed_as_an_alert() {
+    // new_terms: the event that made the pair new while learning, seen again live: nothing.
+    let set = RuleSet::embedded();
+    let st = Stateful::new(MemoryStore::new());
+    let rule = set.get(ROLE_RULE).unwrap();
+    let past = assume_role("h1", T0, "ecs-tasks.amazonaws.com", &[role(7).as_str()]);
+    assert_eq!(
+        st.learn(rule, &CloudTrailView::new(&past), T0, "h1")
+            .unwrap(),
+        1
+    );
+    assert!(run(&st, &set, ROLE_RULE, &past).is_empty());
+    // threshold: a window closed while learning is not raised when its events come again; the
+    // next window still alerts.
+    let set = threshold_rule("[rule.threshold]\nfield = [\"user.name\"]\nvalue = 3\n");
+    let rule = set.get("th").unwrap();
+    let st = Stateful::new(MemoryStore::new());
+    let records: Vec<Json> = (0..6)
+        .map(|i| get_secret(&format!("e{i}"), T0 + i * 60_000, "alice", "s"))
+        .collect();
+    let learned: usize = records[..3]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let t = T0 + i as i64 * 60_000;
+            st.learn(rule, &CloudTrailView::new(r), t, &format!("e{i}"))
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(learned, 1, "the third event would have closed a window");
+    let raised: Vec<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !run(&st, &set, "th", r).is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(raised, vec![5]);
+}
