@@ -95,5 +95,5 @@ fi
 if [[ -z ${BENCH_SKIP_STATE:-} ]]; then
   echo "stateful rules: DynamoDB requests per 1,000 matching events (moto server, tests/state_dynamo.rs)"
   cargo test --quiet --locked --test state_dynamo requests_per_thousand -- --nocapture --test-threads 1 2>&1 \
-    | sed -n 's/^DynamoDB requests per 1,000 matching events /  /p'
+    | sed -n 's/.*DynamoDB requests per 1,000 matching events /  /p'
 fi

@@ -360,3 +360,44 @@ async fn learning_into_dynamodb_from_s3_then_invoking_the_function_raises_only_t
         )]
     );
 }
+
+#[test]
+fn learn_says_where_to_learn_into_and_refuses_a_bad_span() {
+    let dir = scratch("learn-args");
+    let object = write_object(
+        &dir.join("a.json.gz"),
+        &[secret_read(
+            "a-1",
+            "2026-03-01T10:00:00Z",
+            "alice",
+            "198.51.100.10",
+        )],
+    );
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+            .args(["state", "learn"])
+            .args(extra)
+            .arg(&object)
+            .env_remove("STATE_TABLE")
+            .output()
+            .expect("run trailwatch");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--state PATH") && stderr.contains("--state-table"),
+        "{stderr}"
+    );
+    let state = dir.join("s.redb");
+    let (code, stderr) = run(&["--since", "10y", "--state", state.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--since \"10y\""), "{stderr}");
+    let (code, stderr) = run(&["--until", "yesterday", "--state", state.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--until \"yesterday\""), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
