@@ -50,7 +50,7 @@ invoke: $(MOTO)
 	scripts/invoke-local.sh events/s3-put.json
 
 ## bench: criterion micro-benchmarks, then whole-process throughput and peak RSS (scripts/bench.sh)
-bench:
+bench: $(MOTO)
 	$(CARGO) bench --no-default-features --bench engine
 	scripts/bench.sh
 

@@ -7,6 +7,13 @@
 #   BENCH_RECORDS=50000 scripts/bench.sh
 #   BENCH_SKIP_LARGE=1 scripts/bench.sh
 #   TRAILWATCH_EXTRA_RULES=../shared/elastic/rules scripts/bench.sh   # every AWS rule compiled in
+#   BENCH_SKIP_STATE=1 scripts/bench.sh   # without the DynamoDB request counts (needs moto)
+#
+# The bulk object's records match no stateful rule (its AssumeRole calls are not by AWS services):
+# its ratio to bare gunzip is the stateless path's, to compare with README's Performance table.
+# Then the stateful rules' DynamoDB requests per 1,000 matching events, repeat-heavy and
+# first-seen-heavy, counted against moto server's DynamoDB (tests/aws/state_dynamo.rs; request counts
+# do not depend on the build profile, so they run in the debug test build).
 #
 # Single-threaded figures pin the process to one core (`taskset -c 0`: the CLI then decompresses
 # and evaluates on the same thread); the two-core figures let the scan decompress on a second
@@ -110,3 +117,9 @@ alerts=$("$BIN" scan --format ndjson "$matching" 2>/dev/null | wc -l)
 echo "$matching: $MATCHING records, all matching"
 echo "  scan --format ndjson ($alerts alerts printed): $(awk '{printf "%.2f s, peak RSS %.1f MB", $1, $2/1024}' <<<"$all")"
 echo "  scan --max-per-rule 20:                          $(awk '{printf "%.2f s, peak RSS %.1f MB", $1, $2/1024}' <<<"$limited")"
+
+if [[ -z ${BENCH_SKIP_STATE:-} ]]; then
+  echo "stateful rules: DynamoDB requests per 1,000 matching events (moto server, tests/aws/state_dynamo.rs)"
+  cargo test --quiet --locked --test aws state_dynamo::dynamodb_requests_per_thousand -- --nocapture --test-threads 1 2>&1 \
+    | sed -n 's/.*DynamoDB requests per 1,000 matching events /  /p'
+fi

@@ -14,10 +14,12 @@ use crate::state::{
 };
 
 mod exceptions;
+mod learn;
 mod process;
 
 pub use crate::alert::{FloodControl, Policy, DEFAULT_PER_RULE_LIMIT};
 pub use exceptions::{Exception, ExceptionError, Exceptions};
+pub use learn::{learn_object, LearnReport, LearnWindow, Learned};
 pub use process::{process_object, scan_collect, scan_collect_pipelined, Collected, ObjectReport};
 
 /// What detection made of one record.
@@ -197,9 +199,28 @@ impl Detector {
         candidates: &mut Vec<usize>,
         sink: &mut dyn AlertSink,
     ) -> Result<Verdict, DetectError> {
+        let evaluated = self.on_record(record, candidates, |candidates, view, parsed| {
+            self.detect_event(candidates, view, parsed, sink)
+        })?;
+        Ok(match evaluated {
+            None => Verdict::Prefiltered,
+            Some((Verdict::Evaluated(counts), Some(e))) => Verdict::Partial(counts, e),
+            Some((verdict, _)) => verdict,
+        })
+    }
+
+    /// The record path shared by detection and learning: candidate rules on the raw bytes
+    /// (`None`: no rule can match, not parsed) → parse (a damaged record: its readable head, and
+    /// the parse error) → ECS view → `evaluate`.
+    fn on_record<T>(
+        &self,
+        record: &RecordRef<'_>,
+        candidates: &mut Vec<usize>,
+        evaluate: impl FnOnce(&[usize], &dyn Document, &serde_json::Value) -> Result<T, DetectError>,
+    ) -> Result<Option<(T, Option<ReadError>)>, DetectError> {
         self.rules.candidates_for_record(record, candidates);
         if candidates.is_empty() {
-            return Ok(Verdict::Prefiltered);
+            return Ok(None);
         }
         let (parsed, damage) = match record.parse() {
             Ok(parsed) => (parsed, None),
@@ -207,11 +228,7 @@ impl Detector {
         };
         let view =
             CloudTrailView::with_enrichment(&parsed, ViewOptions::default(), &self.enrichment);
-        let verdict = self.detect_event(candidates, &view, &parsed, sink)?;
-        Ok(match (verdict, damage) {
-            (Verdict::Evaluated(counts), Some(e)) => Verdict::Partial(counts, e),
-            (verdict, _) => verdict,
-        })
+        Ok(Some((evaluate(candidates, &view, &parsed)?, damage)))
     }
 
     /// Evaluates the rules among `candidates` on one event (a CloudTrail record and its ECS view)

@@ -6,10 +6,12 @@
 //!   event with that term, `data` names the event that made it new (`by`), so that reprocessing
 //!   exactly that event raises the same alert again.
 //! - `th|<rule_id>|<group>`: a threshold group's counted events within the look-back since its
-//!   last alert (`ev`: time, event hash, cardinality value hash), and the last alert (`closed`:
-//!   the closing event, the hashes of the events it counted, its fields) for replays.
+//!   last alert (`ev`: time, event hash, cardinality value hash), and the last alerts (`closed`,
+//!   then `past`, bounded: the closing event, the hashes of the events it counted, its fields)
+//!   for replays (`threshold.rs`).
 //! - `su|<rule_id>|<group>`: a suppression window (`start`, `end`, `count`), the alert that
-//!   opened it (`by`) and the hashes of the alerts it suppressed.
+//!   opened it (`by`), the hashes of the alerts it suppressed, and the earlier windows (`past`,
+//!   bounded) for replays (`suppress_window.rs`).
 //!
 //! Every change is a compare-and-set on the entry's version, retried on conflict: concurrent
 //! invocations agree on who saw a term first, and counts are not lost.
@@ -17,11 +19,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use super::{Entry, StateError, StateStore, UserSuppressions};
 use crate::engine::{Document, Value};
-use crate::rules::stateful::{MissingFields, StatefulKind, Suppression};
+use crate::rules::stateful::{StatefulKind, Suppression};
 use crate::rules::CompiledRule;
 
 /// An alert the evaluator raises.
@@ -65,8 +67,6 @@ pub(super) const REPLAY_MS: i64 = 14 * 86_400_000;
 const ATTEMPTS: u32 = 16;
 /// Counted events kept per threshold group (an entry must stay well under DynamoDB's 400 KB).
 pub(super) const MAX_COUNTED: usize = 4_000;
-/// Suppressed alert hashes kept per window (replays of them are not counted twice).
-const MAX_SUPPRESSED_IDS: usize = 1_000;
 /// Keys longer than this hash their values (DynamoDB's partition key limit is 2048 bytes).
 const MAX_KEY: usize = 1_024;
 /// Entries cached per warm container before the cache starts again.
@@ -76,16 +76,9 @@ const MAX_CACHE: usize = 200_000;
 struct TermData {
     /// The event that made the term new.
     by: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SuppressData {
-    start: i64,
-    end: i64,
-    count: u64,
-    by: String,
-    #[serde(default)]
-    ids: Vec<u64>,
+    /// Made new by `state learn`: no alert was raised, so reprocessing `by` raises none either.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    learned: bool,
 }
 
 /// Evaluates stateful rules over a [`StateStore`], caching what it knows per warm container.
@@ -231,7 +224,7 @@ impl<S: StateStore> Stateful<S> {
         event_id: &str,
         out: &mut impl FnMut(StatefulHit),
     ) -> Result<(), StateError> {
-        let hits = self.detect(rule, event, time_ms, event_id)?;
+        let hits = self.detect(rule, event, time_ms, event_id, false)?;
         let rule_id = rule.rule.rule_id.as_str();
         match self.suppression_of(rule) {
             None => hits.into_iter().for_each(&mut *out),
@@ -248,7 +241,12 @@ impl<S: StateStore> Stateful<S> {
 
     /// Fills the state from a historical event (`trailwatch state learn`): terms become seen and
     /// threshold groups count, as [`Stateful::evaluate`] would, but no suppression window opens
-    /// and nothing is raised. Returns how many alerts the event would have raised.
+    /// and nothing is raised. Returns how many alerts the event would have raised (0 for a rule
+    /// that is neither new_terms nor threshold: there is nothing to learn for it).
+    ///
+    /// What learning makes new is marked learned: scanning the same history afterwards raises
+    /// nothing for it (a live first sight would be replayed with its alert, a learned one has
+    /// none to replay).
     pub fn learn(
         &self,
         rule: &CompiledRule,
@@ -256,7 +254,15 @@ impl<S: StateStore> Stateful<S> {
         time_ms: i64,
         event_id: &str,
     ) -> Result<usize, StateError> {
-        Ok(self.detect(rule, event, time_ms, event_id)?.len())
+        if rule
+            .stateful
+            .as_ref()
+            .and_then(|s| s.kind.as_ref())
+            .is_none()
+        {
+            return Ok(0);
+        }
+        Ok(self.detect(rule, event, time_ms, event_id, true)?.len())
     }
 
     /// The new-terms or threshold hits of a match (a plain rule: the match itself), before
@@ -267,6 +273,7 @@ impl<S: StateStore> Stateful<S> {
         event: &dyn Document,
         time_ms: i64,
         event_id: &str,
+        learning: bool,
     ) -> Result<Vec<StatefulHit>, StateError> {
         let rule_id = rule.rule.rule_id.as_str();
         let mut hits = Vec::new();
@@ -277,7 +284,7 @@ impl<S: StateStore> Stateful<S> {
                 *history_ms,
                 event,
                 time_ms,
-                event_id,
+                (event_id, learning),
                 &mut hits,
             )?,
             Some(StatefulKind::Threshold {
@@ -292,7 +299,14 @@ impl<S: StateStore> Stateful<S> {
                     cardinality: cardinality.as_ref(),
                     window_ms: *window_ms,
                 };
-                self.threshold(rule_id, &spec, event, time_ms, event_id, &mut hits)?
+                self.threshold(
+                    rule_id,
+                    &spec,
+                    event,
+                    time_ms,
+                    (event_id, learning),
+                    &mut hits,
+                )?
             }
             None => hits.push(StatefulHit {
                 id_seed: format!("{rule_id}\n{event_id}"),
@@ -384,7 +398,7 @@ impl<S: StateStore> Stateful<S> {
         history_ms: i64,
         event: &dyn Document,
         t: i64,
-        event_id: &str,
+        (event_id, learning): (&str, bool),
         hits: &mut Vec<StatefulHit>,
     ) -> Result<(), StateError> {
         let terms = combinations(event, fields);
@@ -398,6 +412,7 @@ impl<S: StateStore> Stateful<S> {
         self.prefetch(&keys)?;
         let new_data = serde_json::to_string(&TermData {
             by: event_id.to_owned(),
+            learned: learning,
         })
         .map_err(|e| corrupt(rule_id, e))?;
         for (term, key) in terms.into_iter().zip(keys) {
@@ -416,8 +431,9 @@ impl<S: StateStore> Stateful<S> {
                 };
                 let data: TermData = serde_json::from_str(&c.data).map_err(|e| corrupt(&key, e))?;
                 if data.by == event_id {
-                    // The event that made the term new, processed again: same alert.
-                    return Ok(Step::Done(true));
+                    // The event that made the term new, processed again: same alert (none when
+                    // it was learned).
+                    return Ok(Step::Done(!data.learned || learning));
                 }
                 if c.last_seen_ms >= t.saturating_sub(history_ms) {
                     return Ok(Step::Done(false));
@@ -460,96 +476,5 @@ impl<S: StateStore> Stateful<S> {
             }
         }
         Ok(())
-    }
-
-    /// Passes `hit` through the rule's suppression: `Some` to raise it, `None` when suppressed.
-    fn suppress(
-        &self,
-        rule_id: &str,
-        s: &Suppression,
-        event: &dyn Document,
-        t: i64,
-        mut hit: StatefulHit,
-    ) -> Result<Option<StatefulHit>, StateError> {
-        let mut group = Vec::with_capacity(s.group_by.len());
-        let mut missing = false;
-        for f in &s.group_by {
-            let vals = values(event, f);
-            missing |= vals.is_empty();
-            group.push(match vals.len() {
-                0 => Json::Null,
-                1 => vals.into_iter().next().unwrap_or(Json::Null),
-                _ => Json::Array(vals),
-            });
-        }
-        if missing && s.missing == MissingFields::DoNotSuppress {
-            return Ok(Some(hit));
-        }
-        let key = key("su", rule_id, &Json::Array(group.clone()));
-        let seed_hash = hash64(&hit.id_seed);
-        let expires = t.saturating_add(s.duration_ms.max(REPLAY_MS));
-        let seed = hit.id_seed.clone();
-        let start = self.update(&key, |current| {
-            let old: Option<SuppressData> = match current {
-                Some(c) => Some(serde_json::from_str(&c.data).map_err(|e| corrupt(&key, e))?),
-                None => None,
-            };
-            let version = current.map_or(1, |c| c.version + 1);
-            let data = match old {
-                Some(d) if d.by == seed => return Ok(Step::Done(Some(d.start))),
-                Some(d) if d.ids.contains(&seed_hash) => return Ok(Step::Done(None)),
-                Some(mut d) if t < d.start.saturating_add(s.duration_ms) => {
-                    d.count += 1;
-                    d.end = d.end.max(t);
-                    if d.ids.len() < MAX_SUPPRESSED_IDS {
-                        d.ids.push(seed_hash);
-                    }
-                    let entry = Entry {
-                        version,
-                        last_seen_ms: d.end,
-                        expires_ms: current.map_or(expires, |c| c.expires_ms),
-                        data: serde_json::to_string(&d).map_err(|e| corrupt(&key, e))?,
-                    };
-                    return Ok(Step::Write(entry, None));
-                }
-                _ => SuppressData {
-                    start: t,
-                    end: t,
-                    count: 0,
-                    by: seed.clone(),
-                    ids: Vec::new(),
-                },
-            };
-            let entry = Entry {
-                version,
-                last_seen_ms: t,
-                expires_ms: expires,
-                data: serde_json::to_string(&data).map_err(|e| corrupt(&key, e))?,
-            };
-            Ok(Step::Write(entry, Some(t)))
-        })?;
-        let Some(start) = start else {
-            tracing::debug!(rule_id, "alert suppressed");
-            return Ok(None);
-        };
-        let terms: Vec<Json> = s
-            .group_by
-            .iter()
-            .zip(group)
-            .map(|(f, v)| json!({"field": f, "value": v}))
-            .collect();
-        hit.fields
-            .push((field::SUPPRESSION_TERMS.to_owned(), Json::Array(terms)));
-        hit.fields
-            .push((field::SUPPRESSION_COUNT.to_owned(), json!(0)));
-        hit.fields.push((
-            field::SUPPRESSION_START.to_owned(),
-            json!(super::format_ms(start)),
-        ));
-        hit.fields.push((
-            field::SUPPRESSION_END.to_owned(),
-            json!(super::format_ms(start)),
-        ));
-        Ok(Some(hit))
     }
 }

@@ -14,6 +14,7 @@ mod eval;
 mod memory;
 mod redb_store;
 mod suppress;
+mod suppress_window;
 mod threshold;
 mod time;
 

@@ -24,11 +24,43 @@ pub(super) struct ThresholdData {
     ev: Vec<(i64, u64, u64)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     closed: Option<Closed>,
+    /// The alerts before `closed`, latest first (bounded): an object retried after a publish
+    /// failure replays every window it closed, not only the last one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    past: Vec<Closed>,
+}
+
+/// Earlier alerts kept per group for replays, and the event hashes they may hold in all.
+const MAX_PAST: usize = 32;
+const MAX_PAST_IDS: usize = 8_000;
+
+impl ThresholdData {
+    /// Files the current alert among the past ones (keeping the bounds) before a new one.
+    fn retire_closed(&mut self) {
+        let Some(closed) = self.closed.take() else {
+            return;
+        };
+        self.past.insert(0, closed);
+        let mut ids = 0;
+        let keep = self
+            .past
+            .iter()
+            .take(MAX_PAST)
+            .take_while(|c| {
+                ids += c.ids.len();
+                ids <= MAX_PAST_IDS
+            })
+            .count();
+        self.past.truncate(keep.max(1));
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone)]
 struct Closed {
     by: String,
+    /// Closed by `state learn`: no alert was raised, so reprocessing `by` raises none either.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    learned: bool,
     ids: Vec<u64>,
     seed: String,
     fields: Vec<(String, Json)>,
@@ -41,7 +73,7 @@ impl<S: StateStore> Stateful<S> {
         spec: &ThresholdParams<'_>,
         event: &dyn Document,
         t: i64,
-        event_id: &str,
+        (event_id, learning): (&str, bool),
         hits: &mut Vec<StatefulHit>,
     ) -> Result<(), StateError> {
         let groups = combinations(event, spec.fields);
@@ -69,9 +101,12 @@ impl<S: StateStore> Stateful<S> {
                     Some(c) => serde_json::from_str(&c.data).map_err(|e| corrupt(&key, e))?,
                     None => ThresholdData::default(),
                 };
-                if let Some(closed) = &data.closed {
+                for closed in data.closed.iter().chain(&data.past) {
+                    if closed.by == event_id && closed.learned && !learning {
+                        return Ok(Step::Done(None));
+                    }
                     if closed.by == event_id {
-                        // The event that closed the window, processed again: same alert.
+                        // The event that closed a window, processed again: same alert.
                         return Ok(Step::Done(Some(StatefulHit {
                             id_seed: closed.seed.clone(),
                             fields: closed.fields.clone(),
@@ -126,8 +161,10 @@ impl<S: StateStore> Stateful<S> {
                         .collect::<HashSet<_>>()
                         .into_iter()
                         .collect();
+                    data.retire_closed();
                     data.closed = Some(Closed {
                         by: event_id.to_owned(),
+                        learned: learning,
                         ids,
                         seed: seed.clone(),
                         fields: fields.clone(),

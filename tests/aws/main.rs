@@ -14,3 +14,5 @@ mod e2e_lambda;
 mod e2e_triggers;
 mod faults_moto;
 mod state_dynamo;
+mod state_learn;
+mod stateful_timeline;

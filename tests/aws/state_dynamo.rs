@@ -9,10 +9,8 @@ use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, TimeToLiveSpecification,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::dynamo::create_table;
 use common::moto::Moto;
 use serde_json::{json, Value};
 use trailwatch::ecs::CloudTrailView;
@@ -22,98 +20,6 @@ use trailwatch::RuleSet;
 const ROLE_RULE: &str = "93075852-b0f5-4b8b-89c3-a226efae5726";
 const DAY: i64 = 86_400_000;
 const T0: i64 = 1_767_225_600_000;
-
-/// The StateTable resource of template.yaml, as text (its key schema and TTL are read from it).
-fn template_table() -> String {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml"))
-        .expect("template.yaml");
-    let start = text
-        .find("\n  StateTable:\n")
-        .expect("StateTable in template.yaml");
-    // Up to the next resource: a line indented by exactly two spaces.
-    let mut block = String::new();
-    for (i, line) in text[start + 1..].lines().enumerate() {
-        let next_resource = line.starts_with("  ") && !line.starts_with("   ");
-        if i > 0 && (next_resource || (!line.is_empty() && !line.starts_with(' '))) {
-            break;
-        }
-        block.push_str(line);
-        block.push('\n');
-    }
-    block
-}
-
-fn yaml_value<'t>(block: &'t str, after: &str, key: &str) -> &'t str {
-    let from = block
-        .find(after)
-        .unwrap_or_else(|| panic!("{after} in StateTable"));
-    let line = block[from..]
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .trim_start_matches("- ")
-                .strip_prefix(&format!("{key}: "))
-        })
-        .unwrap_or_else(|| panic!("{key} under {after}"));
-    line.trim()
-}
-
-/// Creates the table from template.yaml's definition on moto; returns its name.
-async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
-    let block = template_table();
-    assert!(block.contains("BillingMode: PAY_PER_REQUEST"), "{block}");
-    let key = yaml_value(&block, "KeySchema:", "AttributeName");
-    assert_eq!(yaml_value(&block, "KeySchema:", "KeyType"), "HASH");
-    assert_eq!(
-        yaml_value(&block, "AttributeDefinitions:", "AttributeName"),
-        key
-    );
-    assert_eq!(
-        yaml_value(&block, "AttributeDefinitions:", "AttributeType"),
-        "S"
-    );
-    let ttl = yaml_value(&block, "TimeToLiveSpecification:", "AttributeName");
-    assert_eq!(key, trailwatch::state::KEY, "template key = code key");
-    assert_eq!(
-        ttl,
-        trailwatch::state::ATTR_EXPIRES,
-        "template TTL = code TTL"
-    );
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("create table");
-    client
-        .update_time_to_live()
-        .table_name(name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .attribute_name(ttl)
-                .enabled(true)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("enable TTL");
-}
 
 struct Env {
     _moto: Moto,
@@ -297,11 +203,42 @@ fn dynamodb_requests_per_thousand_matching_events() {
     assert_eq!(alerts, 50, "one alert per new pair");
     let stats = st.store().stats();
     eprintln!(
-        "DynamoDB requests per 1,000 matching events: {} reads ({} keys), {} writes",
+        "DynamoDB requests per 1,000 matching events (repeat-heavy: 50 pairs, 10 objects): {} reads ({} keys), {} writes",
         stats.reads, stats.keys_read, stats.writes
     );
     // Reads: each pair once (then cached). Writes: each new pair once, then one last-seen
     // refresh per pair per object.
     assert_eq!(stats.reads, 50);
     assert!(stats.writes <= 50 + 50 * 10, "{stats:?}");
+}
+
+#[test]
+fn dynamodb_requests_per_thousand_first_seen_events() {
+    let env = env("trailwatch-cost-new");
+    let set = RuleSet::embedded();
+    let st = env.stateful();
+    // 1,000 matching events in 10 objects, every one a pair never seen: the worst case.
+    let mut alerts = 0;
+    for object in 0..10 {
+        for i in 0..100 {
+            let n = object * 100 + i;
+            let rec = assume_role(
+                &format!("f{n}"),
+                T0 + n as i64 * 60_000,
+                "ecs-tasks.amazonaws.com",
+                &role(10_000 + n),
+            );
+            alerts += run(&st, &set, &rec).len();
+        }
+        st.flush().unwrap();
+    }
+    assert_eq!(alerts, 1_000, "every pair is new");
+    let stats = st.store().stats();
+    eprintln!(
+        "DynamoDB requests per 1,000 matching events (first-seen-heavy: 1,000 new pairs, 10 objects): {} reads ({} keys), {} writes",
+        stats.reads, stats.keys_read, stats.writes
+    );
+    // One read of the unknown pair and one conditional put per new pair; nothing to refresh.
+    assert_eq!(stats.reads, 1_000, "{stats:?}");
+    assert_eq!(stats.writes, 1_000, "{stats:?}");
 }

@@ -9,6 +9,7 @@ mod output;
 mod progress;
 mod rules_cmd;
 mod scan_cmd;
+mod state_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: rules_cmd::RulesCommand,
     },
+    /// The stateful rules' state: learn it from history before going live.
+    State {
+        #[command(subcommand)]
+        command: state_cmd::StateCommand,
+    },
     /// Run the Lambda handler in-process on a Lambda payload, with real AWS clients
     /// (honouring AWS_ENDPOINT_URL and the function's environment variables).
     #[cfg(feature = "aws")]
@@ -69,6 +75,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan_cmd::run(args, bar.clone()),
         Command::Match(args) => matching::run(&args),
         Command::Rules { command } => rules_cmd::run(command),
+        Command::State { command } => state_cmd::run(command, bar.clone()),
         #[cfg(feature = "aws")]
         Command::Invoke { event } => invoke(&event),
     };

@@ -45,7 +45,7 @@ pub struct ScanArgs {
 }
 
 /// One object to scan.
-enum Item {
+pub(crate) enum Item {
     File(PathBuf),
     #[cfg(feature = "aws")]
     S3(trailwatch::trigger::ObjectRef),
@@ -53,14 +53,15 @@ enum Item {
 
 /// AWS clients and the runtime their calls run on (only when S3 or SNS is used).
 #[cfg(feature = "aws")]
-struct Aws {
-    runtime: tokio::runtime::Runtime,
+pub(crate) struct Aws {
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) sdk: aws_config::SdkConfig,
     source: trailwatch::source::S3Source,
     publisher: Option<std::sync::Arc<trailwatch::sink::SnsPublisher>>,
 }
 
 #[cfg(not(feature = "aws"))]
-struct Aws;
+pub(crate) struct Aws;
 
 /// `bar` is the run's hidden progress bar, shared with the log writer; the scan shows it on a
 /// terminal.
@@ -159,7 +160,7 @@ pub fn run(args: ScanArgs, bar: ProgressBar) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn item_name(item: &Item) -> String {
+pub(crate) fn item_name(item: &Item) -> String {
     match item {
         Item::File(path) => path.display().to_string(),
         #[cfg(feature = "aws")]
@@ -169,7 +170,7 @@ fn item_name(item: &Item) -> String {
 
 /// Collects files and their sizes: explicit files whatever their name; in directories, `*.json`
 /// and `*.json.gz`, in name order. Unreadable paths are reported as failed objects.
-fn collect_files<W: std::io::Write + Send>(
+pub(crate) fn collect_files<W: std::io::Write + Send>(
     path: &Path,
     explicit: bool,
     out: &mut Vec<Item>,
@@ -293,20 +294,27 @@ fn connect(args: &ScanArgs) -> anyhow::Result<Option<Aws>> {
     if !needs_s3 && args.publish.is_none() {
         return Ok(None);
     }
+    connect_aws(args.publish.as_ref()).map(Some)
+}
+
+/// AWS clients (honouring `AWS_ENDPOINT_URL`), publishing to `publish` when given.
+#[cfg(feature = "aws")]
+pub(crate) fn connect_aws(publish: Option<&String>) -> anyhow::Result<Aws> {
     let runtime = tokio::runtime::Runtime::new()?;
     let sdk = runtime.block_on(trailwatch::aws::sdk_config());
     let source = trailwatch::source::S3Source::new(aws_sdk_s3::Client::new(&sdk));
-    let publisher = args.publish.as_ref().map(|topic| {
+    let publisher = publish.map(|topic| {
         std::sync::Arc::new(trailwatch::sink::SnsPublisher::new(
             aws_sdk_sns::Client::new(&sdk),
             topic,
         ))
     });
-    Ok(Some(Aws {
+    Ok(Aws {
         runtime,
+        sdk,
         source,
         publisher,
-    }))
+    })
 }
 
 #[cfg(not(feature = "aws"))]
@@ -319,7 +327,7 @@ fn connect(args: &ScanArgs) -> anyhow::Result<Option<Aws>> {
 
 /// Lists `s3://{url}` into `items`; a prefix that cannot be listed is one failed object.
 #[cfg(feature = "aws")]
-fn list_s3<W: std::io::Write + Send>(
+pub(crate) fn list_s3<W: std::io::Write + Send>(
     url: &str,
     aws: Option<&Aws>,
     output: &Output<W>,
@@ -342,7 +350,7 @@ fn list_s3<W: std::io::Write + Send>(
 }
 
 #[cfg(not(feature = "aws"))]
-fn list_s3<W: std::io::Write + Send>(
+pub(crate) fn list_s3<W: std::io::Write + Send>(
     _: &str,
     _: Option<&Aws>,
     _: &Output<W>,
@@ -353,7 +361,7 @@ fn list_s3<W: std::io::Write + Send>(
 }
 
 /// Opens an item's bytes (S3 objects stream in through the runtime while the worker reads).
-fn open(item: &Item, aws: Option<&Aws>) -> std::io::Result<Box<dyn Read + Send>> {
+pub(crate) fn open(item: &Item, aws: Option<&Aws>) -> std::io::Result<Box<dyn Read + Send>> {
     match item {
         Item::File(path) => {
             let _ = aws;
