@@ -119,6 +119,16 @@ impl Default for Detector {
     }
 }
 
+/// Whether the ECS view never has a value at `path` with this enrichment: the fields of a
+/// database that is not configured, the parsed user agent in a build without uap-core's regexes.
+fn absent_without(enrichment: &Enrichment, path: &str) -> bool {
+    (path.starts_with("source.as.") && !enrichment.has_asn())
+        || (path.starts_with("source.geo.") && !enrichment.has_city())
+        || (path.starts_with("user_agent.")
+            && path != "user_agent.original"
+            && !crate::ecs::user_agent_available())
+}
+
 impl Detector {
     /// A detector with no exceptions.
     pub fn new(rules: RuleSet) -> Detector {
@@ -164,15 +174,16 @@ impl Detector {
             .map_err(|e| DetectorError::Suppress(e.to_string()))?;
         let state = Stateful::new(Box::new(MemoryStore::default()) as Box<dyn StateStore>)
             .with_suppressions(suppressions.clone());
+        let enrichment = config.open_enrichment().map_err(DetectorError::GeoIp)?;
+        let mut rules = rules;
+        rules.assume_absent(&|path| absent_without(&enrichment, path));
         Ok(Detector {
             state: std::sync::Arc::new(state),
             suppressions,
             exceptions,
             self_names: SelfNames::from_config(config),
             account_names: AccountNames::from_config(config)?,
-            enrichment: std::sync::Arc::new(
-                config.open_enrichment().map_err(DetectorError::GeoIp)?,
-            ),
+            enrichment: std::sync::Arc::new(enrichment),
             ..Detector::new(rules)
         })
     }

@@ -138,6 +138,10 @@ impl<'a> Raw<'a> {
 #[derive(Debug, Clone, Default)]
 struct Constraint {
     providers: Option<Vec<String>>,
+    /// Texts (ids in [`Dispatch::texts`]) of which one must occur in the raw record, besides the
+    /// provider and action literals the rule is indexed by (the rule's other verbatim clauses,
+    /// e.g. `aws.cloudtrail.user_identity.type: "AWSService"`). `None`: no such texts known.
+    texts: Option<Vec<usize>>,
 }
 
 /// Rules indexed by the literals they require.
@@ -161,17 +165,42 @@ pub struct Dispatch {
 impl Dispatch {
     /// Indexes `exprs` (in catalogue order).
     pub fn new<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> Dispatch {
+        Self::with_absent(exprs, &|_| false)
+    }
+
+    /// Indexes `exprs`, knowing that no record has a value at the paths `absent` accepts (the
+    /// fields of an enrichment whose database is not configured): a rule that needs one
+    /// ([`super::requires_value`]) can never match and is never a candidate.
+    pub fn with_absent<'e>(
+        exprs: impl IntoIterator<Item = &'e Expr>,
+        absent: &dyn Fn(&str) -> bool,
+    ) -> Dispatch {
         let mut d = Dispatch::default();
+        // The texts a rule indexed by provider or action must also hold: its other verbatim
+        // clauses (the provider and action are already checked by the index).
+        let other_verbatim = |p: &str| p != PROVIDER && p != ACTION && is_verbatim(p);
         for (i, expr) in exprs.into_iter().enumerate() {
             d.rules += 1;
             let providers = super::required_equalities(expr, PROVIDER);
             let actions = super::required_equalities(expr, ACTION);
             if providers.as_ref().is_some_and(Vec::is_empty)
                 || actions.as_ref().is_some_and(Vec::is_empty)
+                || super::requires_value(expr, absent)
             {
                 // Can never be true: never a candidate.
                 d.constraints.push(Constraint::default());
                 continue;
+            }
+            let mut texts = None;
+            if actions.is_some() || providers.is_some() {
+                match super::required_texts(expr, &other_verbatim) {
+                    Some(t) if t.is_empty() => {
+                        d.constraints.push(Constraint::default()); // never true
+                        continue;
+                    }
+                    Some(t) => texts = Some(d.texts.register(t)),
+                    None => {}
+                }
             }
             match (actions, &providers) {
                 (Some(actions), _) => {
@@ -191,7 +220,7 @@ impl Dispatch {
                     None => d.always.push(i),
                 },
             }
-            d.constraints.push(Constraint { providers });
+            d.constraints.push(Constraint { providers, texts });
         }
         d
     }
@@ -225,10 +254,18 @@ impl Dispatch {
         if !self.texts.rules.is_empty() {
             self.texts.candidates(raw, out);
         }
-        let provider_ok = |i: usize| match (&self.constraints[i].providers, head.provider) {
-            (None, _) | (Some(_), Field::Unknown) => true,
-            (Some(_), Field::Missing) => false,
-            (Some(ps), Field::Str(p)) => ps.iter().any(|x| x.as_bytes() == p),
+        let texts_ok = |i: usize| match &self.constraints[i].texts {
+            None => true,
+            Some(ids) => self.texts.may_hold(ids, raw),
+        };
+        let provider_ok = |i: usize| {
+            let c = &self.constraints[i];
+            let provider = match (&c.providers, head.provider) {
+                (None, _) | (Some(_), Field::Unknown) => true,
+                (Some(_), Field::Missing) => false,
+                (Some(ps), Field::Str(p)) => ps.iter().any(|x| x.as_bytes() == p),
+            };
+            provider && texts_ok(i)
         };
         match head.action {
             Field::Missing => {}
@@ -248,10 +285,12 @@ impl Dispatch {
             Field::Missing => {}
             Field::Str(p) => {
                 if let Some(rules) = self.by_provider.get(p) {
-                    out.extend_from_slice(rules);
+                    out.extend(rules.iter().copied().filter(|&i| texts_ok(i)));
                 }
             }
-            Field::Unknown => out.extend_from_slice(&self.provider_rules),
+            Field::Unknown => {
+                out.extend(self.provider_rules.iter().copied().filter(|&i| texts_ok(i)))
+            }
         }
         if !self.by_provider.is_empty() || !self.always.is_empty() || !self.texts.rules.is_empty() {
             out.sort_unstable();
@@ -328,5 +367,53 @@ mod tests {
         assert_eq!(cands(Unknown, Missing), [1, 2]);
         assert_eq!(cands(Unknown, Unknown), [0, 1, 2, 3]);
         assert_eq!(cands(Str(b"rds"), Str(b"C")), [1, 2]);
+    }
+
+    #[test]
+    fn indexed_rules_also_need_their_other_verbatim_texts() {
+        let service = Expr::And(vec![
+            eq(ACTION, "AssumeRole"),
+            eq("aws.cloudtrail.user_identity.type", "AWSService"),
+        ]);
+        let d = Dispatch::new([service].iter());
+        let head = Head {
+            provider: Field::Str(b"sts.amazonaws.com"),
+            action: Field::Str(b"AssumeRole"),
+        };
+        let cands = |raw: &'static [u8]| {
+            let mut out = Vec::new();
+            d.candidates(head, Some(Raw::new(raw)), &mut out);
+            out
+        };
+        assert_eq!(cands(br#"{"userIdentity":{"type":"AWSService"}}"#), [0]);
+        assert!(cands(br#"{"userIdentity":{"type":"IAMUser"}}"#).is_empty());
+        // An escape could spell the text: still a candidate.
+        assert_eq!(cands(br#"{"userIdentity":{"type":"AWSService"}}"#), [0]);
+        // Bytes not at hand: a candidate.
+        let mut out = Vec::new();
+        d.candidates(head, None, &mut out);
+        assert_eq!(out, [0]);
+    }
+
+    #[test]
+    fn rules_needing_an_absent_field_are_never_candidates() {
+        let asn = Expr::And(vec![
+            eq(ACTION, "ListBuckets"),
+            eq("source.as.organization.name", "VPN"),
+        ]);
+        let not_asn = Expr::And(vec![
+            eq(ACTION, "ListBuckets"),
+            Expr::Not(Box::new(eq("source.as.organization.name", "VPN"))),
+        ]);
+        let d = Dispatch::with_absent([asn, not_asn].iter(), &|p: &str| {
+            p.starts_with("source.as.")
+        });
+        let mut out = Vec::new();
+        let head = Head {
+            provider: Field::Str(b"s3.amazonaws.com"),
+            action: Field::Str(b"ListBuckets"),
+        };
+        d.candidates(head, Some(Raw::new(b"{}")), &mut out);
+        assert_eq!(out, [1]);
     }
 }

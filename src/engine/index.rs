@@ -46,6 +46,25 @@ fn constraint(expr: &Expr, path: &str) -> Option<Vec<String>> {
     }
 }
 
+/// Whether every document `expr` matches has a value at some path `absent` accepts. When those
+/// paths are known to be missing from every document (an enrichment whose database is not
+/// configured), such an expression can never be true.
+///
+/// A field clause needs a value at its path (Elasticsearch matches no term, wildcard, range or
+/// `exists` query on a missing field), except an equality with `null` (EQL `f == null`); `And`
+/// needs what any conjunct needs, `Or` what every branch needs; `Not` and everything else need
+/// nothing.
+pub fn requires_value(expr: &Expr, absent: &dyn Fn(&str) -> bool) -> bool {
+    match expr {
+        Expr::Field { path, matcher } => {
+            absent(path) && !matches!(matcher, Matcher::Equals(Literal::Null))
+        }
+        Expr::And(items) => items.iter().any(|e| requires_value(e, absent)),
+        Expr::Or(items) => !items.is_empty() && items.iter().all(|e| requires_value(e, absent)),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -139,5 +158,32 @@ mod tests {
         for expr in cases {
             assert_eq!(required_equalities(&expr, a), None, "{expr:?}");
         }
+    }
+
+    #[test]
+    fn a_clause_on_an_absent_field_makes_the_conjunction_impossible() {
+        let absent = |p: &str| p.starts_with("source.as.");
+        let asn = eq("source.as.organization.name", "VPN");
+        let action = eq("event.action", "ListBuckets");
+        assert!(requires_value(&asn, &absent));
+        assert!(requires_value(
+            &Expr::And(vec![action.clone(), asn.clone()]),
+            &absent
+        ));
+        assert!(!requires_value(
+            &Expr::Or(vec![action.clone(), asn.clone()]),
+            &absent
+        ));
+        assert!(requires_value(
+            &Expr::Or(vec![asn.clone(), asn.clone()]),
+            &absent
+        ));
+        assert!(!requires_value(&Expr::Not(Box::new(asn)), &absent));
+        assert!(!requires_value(&action, &absent));
+        let is_null = Expr::Field {
+            path: "source.as.number".into(),
+            matcher: Matcher::Equals(Literal::Null),
+        };
+        assert!(!requires_value(&is_null, &absent));
     }
 }

@@ -18,7 +18,7 @@ pub use dispatch::{Dispatch, Raw};
 pub use document::{Document, JsonDocument, Value};
 pub use eql_ext::{Regexp, RegexpError};
 pub use eval::matches;
-pub use index::required_equalities;
+pub use index::{required_equalities, requires_value};
 pub use literals::required_texts;
 pub use matcher::IGNORE_ABOVE;
 

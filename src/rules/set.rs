@@ -152,6 +152,14 @@ impl RuleSet {
         &self.skipped
     }
 
+    /// Re-indexes the rules knowing that no record has a value at the paths `absent` accepts
+    /// (the fields of an enrichment that is not configured): rules that need one are never
+    /// candidates, so records only they could match are not parsed. They stay in the catalogue
+    /// (listed as degraded), and would not match anyway.
+    pub fn assume_absent(&mut self, absent: &dyn Fn(&str) -> bool) {
+        self.dispatch = Dispatch::with_absent(self.rules.iter().map(|r| &r.expr), absent);
+    }
+
     /// How long compiling the catalogue took.
     pub fn compile_time(&self) -> Duration {
         self.compile_time

@@ -17,6 +17,12 @@ pub(super) struct TextRules {
 
 impl TextRules {
     pub(super) fn add(&mut self, rule: usize, texts: Vec<String>) {
+        let ids = self.register(texts);
+        self.rules.push((rule, ids));
+    }
+
+    /// The ids of `texts`, each searcher built once.
+    pub(super) fn register(&mut self, texts: Vec<String>) -> Vec<usize> {
         let mut ids = Vec::with_capacity(texts.len());
         for t in texts {
             let id = match self.texts.iter().position(|x| *x == t) {
@@ -29,7 +35,18 @@ impl TextRules {
             };
             ids.push(id);
         }
-        self.rules.push((rule, ids));
+        ids
+    }
+
+    /// Whether the raw record may hold one of the texts `ids`: it does, or it holds an escape
+    /// (which could spell any of them), or its bytes are not at hand.
+    pub(super) fn may_hold(&self, ids: &[usize], raw: Option<Raw<'_>>) -> bool {
+        match raw {
+            Some(raw) if raw.escape_free || memchr::memchr(b'\\', raw.bytes).is_none() => ids
+                .iter()
+                .any(|&t| self.finders[t].find(raw.bytes).is_some()),
+            _ => true,
+        }
     }
 
     /// Appends the rules that `raw` (None: bytes not at hand) may make true.
