@@ -93,6 +93,32 @@ fn opt(out: &mut String, v: Option<&str>) {
     }
 }
 
+/// Texts of which every match of `regex` starts with one, ASCII-lowercased (so they also hold
+/// for the pattern made case-insensitive): the literal prefixes regex-syntax extracts from the
+/// case-sensitive pattern, when it finds a finite set of non-trivial ones. A string holding none
+/// of them (compared lowercased) cannot match, so the regex need not be compiled to know it.
+fn prefixes(regex: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(regex)
+        .ok()?;
+    let mut extractor = Extractor::new();
+    extractor.kind(ExtractKind::Prefix);
+    let seq = extractor.extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.len() > 16 || literals.iter().any(|l| l.len() < 3) {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = literals
+        .iter()
+        .map(|l| l.as_bytes().to_ascii_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
 /// The tables, or why there are none.
 fn tables(path: &Path) -> Result<(String, usize), String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -157,8 +183,19 @@ fn tables(path: &Path) -> Result<(String, usize), String> {
             }
             let _ = write!(
                 code,
-                "UaPattern{{regex:{regex:?},case_insensitive:{case_insensitive},name:"
+                "UaPattern{{regex:{regex:?},case_insensitive:{case_insensitive},pre:"
             );
+            match prefixes(regex) {
+                Some(lits) => {
+                    code.push_str("Some(&[");
+                    for l in lits {
+                        let _ = write!(code, "&{l:?},");
+                    }
+                    code.push_str("]),");
+                }
+                None => code.push_str("None,"),
+            }
+            code.push_str("name:");
             opt(&mut code, entry.get(name_key));
             code.push_str(",v:[");
             for key in v_keys {

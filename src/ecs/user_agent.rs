@@ -39,6 +39,9 @@ pub const MAX_PARSED_AGENT_BYTES: usize = 4096;
 pub(crate) struct UaPattern {
     pub(crate) regex: &'static str,
     pub(crate) case_insensitive: bool,
+    /// Texts (ASCII-lowercased) of which every match starts with one (`build/uap.rs`): an agent
+    /// holding none of them, compared lowercased, cannot match, and the regex is not compiled.
+    pub(crate) pre: Option<&'static [&'static [u8]]>,
     /// `family_replacement` / `os_replacement` / `device_replacement`.
     pub(crate) name: Option<&'static str>,
     /// `v1_replacement`..`v4_replacement` (`os_v1_replacement`.. for the OS list).
@@ -112,7 +115,21 @@ impl Compiled {
 
     /// `UserAgentParser.findMatch` + `UserAgentSubpattern.match`.
     fn find(&self, agent: &str) -> Option<Matched> {
+        self.find_with(agent, true)
+    }
+
+    /// [`Compiled::find`], with or without the literal prefilter (the tests compare the two).
+    fn find_with(&self, agent: &str, prefilter: bool) -> Option<Matched> {
+        let lower = agent.as_bytes().to_ascii_lowercase();
         for (i, p) in self.list.iter().enumerate() {
+            if let Some(pre) = p.pre.filter(|_| prefilter) {
+                if !pre
+                    .iter()
+                    .any(|l| memchr::memmem::find(&lower, l).is_some())
+                {
+                    continue; // cannot match: not compiled, not run
+                }
+            }
             let Some(caps) = self.regex(i).and_then(|re| re.captures(agent.as_bytes())) else {
                 continue;
             };
@@ -254,5 +271,57 @@ mod tests {
         // The second parse of a string is the cached one.
         assert!(Arc::ptr_eq(&svc, &parsed("ec2.amazonaws.com").unwrap()));
         assert_eq!(svc.os_name, None);
+    }
+
+    /// The literal prefilter never changes a result: every agent of uap-core's own test files
+    /// (beside its regexes.yaml) gets the same UA and OS match with and without it.
+    #[test]
+    fn the_literal_prefilter_changes_no_result_on_uap_cores_test_agents() {
+        let Some((source, _)) = user_agent_source() else {
+            assert!(std::env::var_os("CI").is_none(), "CI builds with uap-core");
+            return;
+        };
+        let dir = std::path::Path::new(source)
+            .parent()
+            .map(|d| d.join("tests"));
+        let mut agents = Vec::new();
+        for file in ["test_ua.yaml", "test_os.yaml"] {
+            let Some(text) = dir
+                .as_ref()
+                .and_then(|d| std::fs::read_to_string(d.join(file)).ok())
+            else {
+                assert!(std::env::var_os("CI").is_none(), "{file} beside {source}");
+                return;
+            };
+            agents.extend(text.lines().filter_map(|l| {
+                let v = l.trim().strip_prefix("- user_agent_string: ")?;
+                Some(v.trim_matches(|c| c == '\'' || c == '"').replace("''", "'"))
+            }));
+        }
+        assert!(agents.len() > 1000, "{} agents", agents.len());
+        let p = parsers();
+        let key = |m: Option<Matched>| m.map(|m| (m.name, m.parts));
+        let mut skipped_some = 0;
+        for agent in &agents {
+            for list in [&p.ua, &p.os] {
+                assert_eq!(
+                    key(list.find_with(agent, true)),
+                    key(list.find_with(agent, false)),
+                    "{agent}"
+                );
+            }
+            let lower = agent.as_bytes().to_ascii_lowercase();
+            skipped_some += usize::from(p.ua.list.iter().any(|x| {
+                x.pre.is_some_and(|pre| {
+                    !pre.iter()
+                        .any(|l| memchr::memmem::find(&lower, l).is_some())
+                })
+            }));
+        }
+        assert_eq!(
+            skipped_some,
+            agents.len(),
+            "the prefilter turns patterns away"
+        );
     }
 }
