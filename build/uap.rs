@@ -107,7 +107,8 @@ fn prefixes(regex: &str) -> Option<Vec<Vec<u8>>> {
     extractor.kind(ExtractKind::Prefix);
     let seq = extractor.extract(&hir);
     let literals = seq.literals()?;
-    if literals.is_empty() || literals.len() > 16 || literals.iter().any(|l| l.len() < 3) {
+    // An empty literal is in every string; past 64 literals the searches cost more than they save.
+    if literals.is_empty() || literals.len() > 64 || literals.iter().any(|l| l.is_empty()) {
         return None;
     }
     let mut out: Vec<Vec<u8>> = literals
