@@ -160,4 +160,6 @@ impl<S: StateStore + ?Sized> StateStore for &S {
 }
 
 #[cfg(test)]
+mod learn_tests;
+#[cfg(test)]
 mod tests;
