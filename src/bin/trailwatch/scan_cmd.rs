@@ -33,7 +33,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     rules: Option<PathBuf>,
     /// Keep the stateful rules' state (new terms, threshold counts, suppression) in this
-    /// database file across runs (default: a temporary one for this run).
+    /// database file across runs (default: in memory, for this run only).
     #[arg(long, value_name = "PATH")]
     state: Option<PathBuf>,
     /// Never draw the progress bar (it is drawn on stderr only when stderr is a terminal).
@@ -73,7 +73,9 @@ pub fn run(args: ScanArgs, bar: ProgressBar) -> anyhow::Result<ExitCode> {
     };
     let store: Box<dyn trailwatch::state::StateStore> = match &args.state {
         Some(path) => Box::new(trailwatch::state::RedbStore::open(path)?),
-        None => Box::new(trailwatch::state::RedbStore::temporary()?),
+        // This run's state only: kept in memory (a temporary database would cost its set-up
+        // on every scan, stateful rules matching or not).
+        None => Box::new(trailwatch::state::MemoryStore::new()),
     };
     let detector = Detector::from_config(rules, &config)?.with_state(store);
     list_account_names(&config, &detector)?;
