@@ -111,53 +111,40 @@ pub trait StateStore: Send + Sync {
     fn stats(&self) -> StoreStats;
 }
 
-impl<S: StateStore + ?Sized> StateStore for Box<S> {
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, StateError> {
-        (**self).get_many(keys)
-    }
-    fn put_if(&self, key: &str, expected: Option<u64>, entry: &Entry) -> Result<bool, StateError> {
-        (**self).put_if(key, expected, entry)
-    }
-    fn refresh(&self, key: &str, last_seen_ms: i64, expires_ms: i64) -> Result<(), StateError> {
-        (**self).refresh(key, last_seen_ms, expires_ms)
-    }
-    fn stats(&self) -> StoreStats {
-        (**self).stats()
-    }
+/// A store behind a pointer is the store.
+macro_rules! forward_store {
+    ($($ptr:ty),*) => {$(
+        impl<S: StateStore + ?Sized> StateStore for $ptr {
+            fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, StateError> {
+                (**self).get_many(keys)
+            }
+            fn put_if(
+                &self,
+                key: &str,
+                expected: Option<u64>,
+                entry: &Entry,
+            ) -> Result<bool, StateError> {
+                (**self).put_if(key, expected, entry)
+            }
+            fn refresh(
+                &self,
+                key: &str,
+                last_seen_ms: i64,
+                expires_ms: i64,
+            ) -> Result<(), StateError> {
+                (**self).refresh(key, last_seen_ms, expires_ms)
+            }
+            fn stats(&self) -> StoreStats {
+                (**self).stats()
+            }
+        }
+    )*};
 }
+
+forward_store!(Box<S>, std::sync::Arc<S>, &S);
 
 #[cfg(test)]
 use eval::key_for_tests as eval_key_for_tests;
-
-impl<S: StateStore + ?Sized> StateStore for std::sync::Arc<S> {
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, StateError> {
-        (**self).get_many(keys)
-    }
-    fn put_if(&self, key: &str, expected: Option<u64>, entry: &Entry) -> Result<bool, StateError> {
-        (**self).put_if(key, expected, entry)
-    }
-    fn refresh(&self, key: &str, last_seen_ms: i64, expires_ms: i64) -> Result<(), StateError> {
-        (**self).refresh(key, last_seen_ms, expires_ms)
-    }
-    fn stats(&self) -> StoreStats {
-        (**self).stats()
-    }
-}
-
-impl<S: StateStore + ?Sized> StateStore for &S {
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, StateError> {
-        (**self).get_many(keys)
-    }
-    fn put_if(&self, key: &str, expected: Option<u64>, entry: &Entry) -> Result<bool, StateError> {
-        (**self).put_if(key, expected, entry)
-    }
-    fn refresh(&self, key: &str, last_seen_ms: i64, expires_ms: i64) -> Result<(), StateError> {
-        (**self).refresh(key, last_seen_ms, expires_ms)
-    }
-    fn stats(&self) -> StoreStats {
-        (**self).stats()
-    }
-}
 
 #[cfg(test)]
 mod learn_tests;
